@@ -21,6 +21,10 @@ tk_status tk_choose(tk_context *ctx, const tk_problem *p, const tk_call_options 
 /* Runs a choice: allocates its workspace, calls run. */
 tk_status tk_execute(tk_context *ctx, const tk_problem *p, const tk_choice *c);
 
+/* What every tk_<op> entry point does after validation: checks ctx,
+ * chooses, executes. */
+tk_status tk_dispatch(tk_context *ctx, const tk_problem *p, const tk_call_options *opts);
+
 /* Why impl cannot run p on ctx (backend, device, supports()); 1 if it can. */
 int tk_impl_can_run(tk_context *ctx, const tk_impl *impl, const tk_problem *p, char *why,
                     size_t why_len);
