@@ -4,11 +4,13 @@
 
 #include "../impls/registry.h"
 
-/* Parses text against space s into *c. Every param must be named exactly
- * once with one of its candidate values, and the result must pass s->valid
- * for p (p may be NULL to skip that). "" is the empty config of an empty
- * space. On failure returns TK_ERR_INVALID_ARGUMENT with a message naming
- * the parameter. */
+/* Parses text against space s into *c. *c holds the base values on entry
+ * (normally the heuristic config): each param named in text replaces its
+ * value, so "block_q=64" forces one param and keeps the others. A param
+ * must be one of the space's, named at most once, with one of its candidate
+ * values, and the result must pass s->valid for p (p may be NULL to skip
+ * that). On failure returns TK_ERR_INVALID_ARGUMENT with a message naming
+ * the parameter, and *c is unchanged. */
 tk_status tk_config_parse(const tk_config_space *s, const tk_problem *p, const char *text,
                           tk_config *c);
 
