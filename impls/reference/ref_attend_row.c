@@ -1,0 +1,33 @@
+/* ref_attend_row.c: one query row of (paged) attention in float64. */
+#include <math.h>
+
+#include "../../kernels/runtime/half.h"
+#include "ref_internal.h"
+
+/* Element i of a vector starting at base, step elements apart. */
+static float elem(const void *base, int64_t i, int64_t step, tk_dtype dt) {
+  return tk_load_f32((const char *)base + i * step * tk_dtype_size(dt), dt);
+}
+
+double tk_ref_attend_row(const tk_ref_row *r, int64_t lo, int64_t hi, double *logits, double *acc) {
+  for (int64_t d = 0; d < r->Dv; d++) acc[d] = 0.0;
+  if (lo > hi) return -INFINITY;
+  double max = -INFINITY;
+  for (int64_t j = lo; j <= hi; j++) {
+    double dot = 0.0;
+    for (int64_t d = 0; d < r->D; d++)
+      dot += (double)elem(r->q, d, r->q_step, r->q_dtype) * elem(r->k[j], d, r->k_step, r->k_dtype);
+    double logit = r->scale * dot;
+    if (r->softcap > 0) logit = r->softcap * tanh(logit / r->softcap);
+    logits[j - lo] = logit;
+    if (logit > max) max = logit;
+  }
+  double sum = 0.0;
+  for (int64_t j = lo; j <= hi; j++) {
+    double e = exp(logits[j - lo] - max);
+    sum += e;
+    for (int64_t d = 0; d < r->Dv; d++) acc[d] += e * elem(r->v[j], d, r->v_step, r->v_dtype);
+  }
+  for (int64_t d = 0; d < r->Dv; d++) acc[d] /= sum;
+  return max + log(sum);
+}

@@ -1,0 +1,48 @@
+/* ref_internal.h: helpers shared by the reference implementations (not part
+ * of reference.h's interface): running tasks with or without a pool, reading
+ * int32 elements, and attending one query row over a list of keys. */
+#ifndef TK_IMPLS_REF_INTERNAL_H
+#define TK_IMPLS_REF_INTERNAL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "../../kernels/runtime/tensor.h"
+#include "../../kernels/runtime/thread_pool.h"
+
+/* Workers a run over pool uses: its size, or 1 without a pool. */
+int tk_ref_workers(const tk_pool *pool);
+
+/* Runs fn for every task in [0, n): over the pool, or in order on the
+ * calling thread (worker 0) when pool is NULL. */
+void tk_ref_run(tk_pool *pool, int64_t n, tk_task_fn fn, void *arg);
+
+/* The int32 element (i0, i1) of t. */
+static inline int64_t tk_ref_i32(const tk_tensor *t, int64_t i0, int64_t i1) {
+  int32_t v;
+  memcpy(&v, tk_at(t, i0, i1, 0, 0), sizeof v);
+  return v;
+}
+
+/* One query row and the keys it may see. k[j] / v[j] point at element 0 of
+ * key j's head vector; consecutive elements are *_step elements apart. */
+typedef struct {
+  const void *q;
+  int64_t q_step, D;
+  tk_dtype q_dtype;
+  const void *const *k;
+  int64_t k_step;
+  tk_dtype k_dtype;
+  const void *const *v;
+  int64_t v_step, Dv;
+  tk_dtype v_dtype;
+  double scale, softcap; /* softcap <= 0: off */
+} tk_ref_row;
+
+/* Attends r's query to keys lo..hi (inclusive) in float64: writes the
+ * softmax-weighted sum of their values to acc[0..Dv) and returns the
+ * log-sum-exp of the logits. With lo > hi (no key seen) acc is zero and the
+ * result -inf. logits needs room for hi - lo + 1 doubles. */
+double tk_ref_attend_row(const tk_ref_row *r, int64_t lo, int64_t hi, double *logits, double *acc);
+
+#endif

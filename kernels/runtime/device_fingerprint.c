@@ -1,0 +1,15 @@
+/* device_fingerprint.c: the CPU fingerprint the tuning cache keys by. */
+#include "kernels/runtime/device.h"
+
+#include <stdio.h>
+
+int tk_device_fingerprint_cpu(const tk_device_info *d, char *buf, size_t len) {
+  char isa[256];
+  tk_isa_string(d->isa, isa, sizeof isa);
+  for (char *p = isa; *p; p++)
+    if (*p == ' ') *p = '+';
+  return snprintf(buf, len, "cpu:%s:%d:%d:%s:cores=%d:l1d=%lldK:l2=%lldK:l3=%lldK", d->vendor,
+                  d->family, d->model, isa[0] ? isa : "none", d->physical_cores,
+                  (long long)(d->l1d_bytes / 1024), (long long)(d->l2_bytes / 1024),
+                  (long long)(d->l3_bytes / 1024));
+}

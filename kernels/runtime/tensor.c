@@ -1,0 +1,12 @@
+/* tensor.c: dtype names. */
+#include "kernels/runtime/tensor.h"
+
+const char *tk_dtype_name(tk_dtype d) {
+  switch (d) {
+    case TK_F32: return "float32";
+    case TK_F16: return "float16";
+    case TK_BF16: return "bfloat16";
+    case TK_I32: return "int32";
+  }
+  return "unknown";
+}
