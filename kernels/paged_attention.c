@@ -1,0 +1,150 @@
+/* paged_attention.c: validating tk_paged_attention_args into a problem, and
+ * the tk_paged_attention entry point. */
+#include <string.h>
+
+#include "autotune/choose.h"
+#include "kernels/runtime/problem.h"
+#include "kernels/runtime/status.h"
+#include "kernels/validate.h"
+
+/* cu_q_lens starts at 0, never decreases and ends at Tq_total. */
+static tk_status check_cu_q_lens(const tk_validator *v, const tk_paged_attention_problem *p) {
+  const tk_tensor *cu = &p->cu_q_lens;
+  if (tk_load_i32(cu, 0, 0) != 0)
+    return tk_fail(TK_ERR_INVALID_ARGUMENT, "%s: cu_q_lens[0] is %d, expected 0", v->op,
+                   tk_load_i32(cu, 0, 0));
+  for (int64_t s = 0; s < p->S; s++) {
+    int32_t a = tk_load_i32(cu, s, 0), b = tk_load_i32(cu, s + 1, 0);
+    if (b < a)
+      return tk_fail(TK_ERR_INVALID_ARGUMENT,
+                     "%s: cu_q_lens decreases at %lld: cu_q_lens[%lld]=%d < cu_q_lens[%lld]=%d",
+                     v->op, (long long)(s + 1), (long long)(s + 1), b, (long long)s, a);
+  }
+  int32_t last = tk_load_i32(cu, p->S, 0);
+  if (last != p->Tq_total)
+    return tk_fail(TK_ERR_INVALID_ARGUMENT,
+                   "%s: cu_q_lens[S=%lld] is %d, expected Tq_total=%lld (q's rows)", v->op,
+                   (long long)p->S, last, (long long)p->Tq_total);
+  return TK_OK;
+}
+
+/* Per sequence: kv_len in [0, max_pages*page_size], q_len <= kv_len, and
+ * the ids of its used pages in [0,P). */
+static tk_status check_sequences(const tk_validator *v, const tk_paged_attention_problem *p) {
+  int64_t capacity;
+  if (__builtin_mul_overflow(p->max_pages, p->page_size, &capacity)) capacity = INT64_MAX;
+  for (int64_t s = 0; s < p->S; s++) {
+    int32_t kv = tk_load_i32(&p->kv_lens, s, 0);
+    if (kv < 0 || kv > capacity)
+      return tk_fail(TK_ERR_INVALID_ARGUMENT,
+                     "%s: kv_lens[%lld] is %d, outside [0,%lld] (block_table's max_pages=%lld "
+                     "times page_size=%lld)",
+                     v->op, (long long)s, kv, (long long)capacity, (long long)p->max_pages,
+                     (long long)p->page_size);
+    int64_t q_len = p->cu_q_lens.present ? (int64_t)tk_load_i32(&p->cu_q_lens, s + 1, 0) -
+                                               tk_load_i32(&p->cu_q_lens, s, 0)
+                                         : 1;
+    if (q_len > kv)
+      return tk_fail(TK_ERR_INVALID_ARGUMENT,
+                     "%s: sequence %lld has q_len %lld (%s) over kv_lens[%lld]=%d", v->op,
+                     (long long)s, (long long)q_len, p->cu_q_lens.present ? "cu_q_lens" : "decode",
+                     (long long)s, kv);
+    int64_t pages = (kv + p->page_size - 1) / p->page_size;
+    for (int64_t j = 0; j < pages; j++) {
+      int32_t id = tk_load_i32(&p->block_table, s, j);
+      if (id < 0 || id >= p->P)
+        return tk_fail(TK_ERR_INVALID_ARGUMENT,
+                       "%s: block_table[%lld,%lld] is %d, outside [0,P=%lld) (k_cache's pages)",
+                       v->op, (long long)s, (long long)j, id, (long long)p->P);
+    }
+  }
+  return TK_OK;
+}
+
+/* Shape relations between the tensors. */
+static tk_status check_shapes(tk_validator *v, tk_paged_attention_problem *p) {
+  TK_TRY(tk_expect_dtype(v, "k_cache", &p->k_cache, p->q.dtype, "q's dtype"));
+  TK_TRY(tk_expect_dtype(v, "v_cache", &p->v_cache, p->q.dtype, "q's dtype"));
+  TK_TRY(tk_expect_dtype(v, "out", &p->out, p->q.dtype, "q's dtype"));
+  TK_TRY(tk_expect_at_least(v, "q's head size D", p->D, 1));
+  TK_TRY(tk_expect_at_least(v, "k_cache's page_size", p->page_size, 1));
+  TK_TRY(tk_expect_at_least(v, "k_cache's head count Hkv", p->Hkv, 1));
+  TK_TRY(tk_expect_dim(v, "k_cache", &p->k_cache, 3, "D", p->D, "q's D"));
+  if (p->Hq % p->Hkv != 0)
+    return tk_fail(TK_ERR_INVALID_ARGUMENT,
+                   "%s: k_cache has %lld heads, which does not divide q's %lld", v->op,
+                   (long long)p->Hkv, (long long)p->Hq);
+  TK_TRY(tk_expect_dim(v, "v_cache", &p->v_cache, 0, "P", p->P, "k_cache's P"));
+  TK_TRY(tk_expect_dim(v, "v_cache", &p->v_cache, 1, "page_size", p->page_size,
+                       "k_cache's page_size"));
+  TK_TRY(tk_expect_dim(v, "v_cache", &p->v_cache, 2, "Hkv", p->Hkv, "k_cache's Hkv"));
+  TK_TRY(tk_expect_dim(v, "kv_lens", &p->kv_lens, 0, "S", p->S, "block_table's S"));
+  if (p->cu_q_lens.present) {
+    TK_TRY(
+        tk_expect_dim(v, "cu_q_lens", &p->cu_q_lens, 0, "S+1", p->S + 1, "block_table's S plus 1"));
+    TK_TRY(tk_expect_int32_addressable(v, "q's row count Tq_total", p->Tq_total, "cu_q_lens"));
+  } else if (p->Tq_total != p->S) {
+    return tk_fail(TK_ERR_INVALID_ARGUMENT,
+                   "%s: q has Tq_total=%lld rows, expected S=%lld (block_table's sequences; "
+                   "cu_q_lens is NULL: decode, one query each)",
+                   v->op, (long long)p->Tq_total, (long long)p->S);
+  }
+  TK_TRY(tk_expect_dim(v, "out", &p->out, 0, "Tq_total", p->Tq_total, "q's Tq_total"));
+  TK_TRY(tk_expect_dim(v, "out", &p->out, 1, "Hq", p->Hq, "q's Hq"));
+  return tk_expect_dim(v, "out", &p->out, 2, "Dv", p->Dv, "v_cache's Dv");
+}
+
+/* Tensors, sizes, and the relations between them. */
+static tk_status take_tensors(tk_validator *v, const tk_paged_attention_args *a,
+                              tk_paged_attention_problem *p) {
+  TK_TRY(tk_take_tensor(v, "q", a->q, TK_ARG_INPUT, TK_DT_DATA, "[Tq_total,Hq,D]", &p->q));
+  TK_TRY(tk_take_tensor(v, "k_cache", a->k_cache, TK_ARG_INPUT, TK_DT_DATA, "[P,page_size,Hkv,D]",
+                        &p->k_cache));
+  TK_TRY(tk_take_tensor(v, "v_cache", a->v_cache, TK_ARG_INPUT, TK_DT_DATA, "[P,page_size,Hkv,Dv]",
+                        &p->v_cache));
+  TK_TRY(tk_take_tensor(v, "block_table", a->block_table, TK_ARG_INPUT, TK_DT_I32, "[S,max_pages]",
+                        &p->block_table));
+  TK_TRY(tk_take_tensor(v, "kv_lens", a->kv_lens, TK_ARG_INPUT, TK_DT_I32, "[S]", &p->kv_lens));
+  TK_TRY(tk_take_tensor(v, "cu_q_lens", a->cu_q_lens, TK_ARG_OPTIONAL, TK_DT_I32, "[S+1]",
+                        &p->cu_q_lens));
+  TK_TRY(tk_take_tensor(v, "out", a->out, TK_ARG_OUTPUT, TK_DT_DATA, "[Tq_total,Hq,Dv]", &p->out));
+  p->Tq_total = p->q.shape[0];
+  p->Hq = p->q.shape[1];
+  p->D = p->q.shape[2];
+  p->P = p->k_cache.shape[0];
+  p->page_size = p->k_cache.shape[1];
+  p->Hkv = p->k_cache.shape[2];
+  p->Dv = p->v_cache.shape[3];
+  p->S = p->block_table.shape[0];
+  p->max_pages = p->block_table.shape[1];
+  return check_shapes(v, p);
+}
+
+tk_status tk_paged_attention_validate(const tk_paged_attention_args *a, int need_data,
+                                      tk_problem *out) {
+  tk_validator v;
+  tk_validator_init(&v, "paged_attention", need_data);
+  memset(out, 0, sizeof *out);
+  if (!a) return tk_fail(TK_ERR_INVALID_ARGUMENT, "paged_attention: args is NULL");
+  tk_paged_attention_problem *p = &out->u.paged_attention;
+  TK_TRY(take_tensors(&v, a, p));
+  TK_TRY(tk_resolve_scale(&v, a->scale, p->D, &p->scale));
+  TK_TRY(tk_check_softcap(&v, a->softcap));
+  TK_TRY(tk_check_window(&v, "window_left", a->window_left));
+  p->softcap = a->softcap;
+  p->window_left = a->window_left;
+  if (tk_validator_host_data(&v)) {
+    if (p->cu_q_lens.present) TK_TRY(check_cu_q_lens(&v, p));
+    TK_TRY(check_sequences(&v, p));
+  }
+  tk_validator_finish(&v, TK_OP_PAGED_ATTENTION, p->q.dtype, out);
+  return TK_OK;
+}
+
+tk_status tk_paged_attention(tk_context *ctx, const tk_paged_attention_args *args,
+                             const tk_call_options *opts) {
+  tk_clear_error();
+  tk_problem problem;
+  TK_TRY(tk_paged_attention_validate(args, 1, &problem));
+  return tk_dispatch(ctx, &problem, opts);
+}
