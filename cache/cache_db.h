@@ -1,0 +1,114 @@
+/* cache_db.h: what a tk_cache holds, its prepared statements and the small
+ * helpers the files of cache/ share. Not for use outside cache/. */
+#ifndef TK_CACHE_DB_H
+#define TK_CACHE_DB_H
+
+#include <sqlite3.h>
+
+#include "cache.h"
+
+/* Every statement the store runs; prepared once at open (cache_sql.c). */
+typedef enum {
+  TK_SQL_BEGIN_READ,
+  TK_SQL_BEGIN_WRITE,
+  TK_SQL_COMMIT,
+  TK_SQL_ROLLBACK,
+  TK_SQL_DEVICE_UPSERT,
+  TK_SQL_DEVICE_EACH,
+  TK_SQL_RECORD,
+  TK_SQL_HAS,
+  TK_SQL_BEST_SET,
+  TK_SQL_BEST_GET,
+  TK_SQL_BEST_DELETE,
+  TK_SQL_FASTEST,
+  TK_SQL_MEASUREMENT_EACH,
+  TK_SQL_BEST_EACH,
+  TK_SQL_CLEAR_MEASUREMENTS,
+  TK_SQL_CLEAR_BEST,
+  TK_SQL_CLEAR_DEVICES,
+  TK_SQL_TOUCH,
+  TK_SQL_TOUCHED_EACH,
+  TK_SQL_TOUCHED_CLEAR,
+  TK_SQL_COUNT
+} tk_sql_id;
+
+/* The text of statement id. */
+extern const char *const tk_cache_sql[TK_SQL_COUNT];
+
+/* Migration i (0-based) takes the schema from user_version i to i + 1. */
+extern const char *const tk_cache_migrations[TK_CACHE_SCHEMA_VERSION];
+
+/* The connection-local scratch table import uses (created at open). */
+extern const char *const tk_cache_temp_schema;
+
+struct tk_cache {
+  sqlite3 *db;
+  char *path;
+  sqlite3_stmt *st[TK_SQL_COUNT];
+};
+
+/* TK_ERR_CACHE with "cache: <path>: <what>: <sqlite's message>". */
+tk_status tk_cache_fail_sql(tk_cache *c, const char *what);
+
+/* Binds s as text, or NULL when s is NULL. Returns sqlite's code. */
+int tk_cache_bind_text(sqlite3_stmt *st, int i, const char *s);
+
+/* Steps st once. SQLITE_ROW leaves it positioned for reading; SQLITE_DONE
+ * and errors reset it and clear its bindings. An error returns
+ * tk_cache_fail_sql(c, what) in *status (TK_OK otherwise). */
+int tk_cache_step(tk_cache *c, sqlite3_stmt *st, const char *what, tk_status *status);
+
+/* Resets st and clears its bindings (after reading rows). */
+void tk_cache_done(sqlite3_stmt *st);
+
+/* Runs statement id (already bound) to completion, ignoring rows. */
+tk_status tk_cache_run(tk_cache *c, tk_sql_id id, const char *what);
+
+/* BEGIN IMMEDIATE (write) or BEGIN (read snapshot); COMMIT; ROLLBACK. The
+ * rollback never fails the caller: it returns s, the error being handled. */
+tk_status tk_cache_begin(tk_cache *c, int write);
+tk_status tk_cache_commit(tk_cache *c);
+tk_status tk_cache_rollback(tk_cache *c, tk_status s);
+
+/* Microseconds since the Unix epoch. */
+int64_t tk_cache_now_us(void);
+
+/* The text of column i, "" for NULL; the double of column i, NAN for NULL. */
+const char *tk_cache_col_text(sqlite3_stmt *st, int i);
+double tk_cache_col_double(sqlite3_stmt *st, int i);
+
+/* The result named s ("ok", "wrong", "failed"); -1 for anything else. */
+int tk_cache_result_parse(const char *s);
+
+/* Upsert of a device with its creation time; the id in *id. */
+tk_status tk_cache_device_upsert(tk_cache *c, const char *fingerprint, const char *description,
+                                 int64_t created_us, int64_t *id);
+
+/* Stores m for device: always when force, else only if m->measured_us is
+ * newer than the stored row's. Runs in the caller's transaction (or its
+ * own, outside one). */
+tk_status tk_cache_put_measurement(tk_cache *c, int64_t device, const tk_cache_measurement *m,
+                                   int force);
+
+/* Stores b as the best of (device, b->op, b->problem_key): always when
+ * force, else only if b->updated_us is newer. */
+tk_status tk_cache_put_best(tk_cache *c, int64_t device, const tk_cache_best *b, int force);
+
+/* Called per device: fingerprint, description JSON, creation time. */
+typedef int (*tk_cache_device_fn)(void *user, const char *fingerprint, const char *description,
+                                  int64_t created_us);
+
+/* The iterators of cache.h without their own transaction (the caller
+ * holds one); tk_cache_iter_devices visits one device (NULL: all). */
+tk_status tk_cache_iter_measurements(tk_cache *c, const tk_cache_filter *f,
+                                     tk_cache_measurement_fn fn, void *user);
+tk_status tk_cache_iter_best(tk_cache *c, const tk_cache_filter *f, tk_cache_best_fn fn,
+                             void *user);
+tk_status tk_cache_iter_devices(tk_cache *c, const char *fingerprint, tk_cache_device_fn fn,
+                                void *user);
+
+/* tk_cache_recompute_best inside the caller's transaction. */
+tk_status tk_cache_recompute_in_tx(tk_cache *c, int64_t device, const char *op,
+                                   const char *problem_key, int *found);
+
+#endif

@@ -1,0 +1,239 @@
+/* cache_import.c: reading export files into a database (import and merge),
+ * all files in one transaction. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache/cache_db.h"
+#include "kernels/runtime/status.h"
+
+#define TK_MAX_FIELDS 14
+
+/* One line being read: where it is, and its fields (unescaped in place). */
+typedef struct {
+  tk_cache *c;
+  const char *file;
+  long line;
+  char *f[TK_MAX_FIELDS];
+  int n;
+  int64_t measurements;
+} tk_reader;
+
+static tk_status tk_bad(const tk_reader *r, const char *why, const char *what) {
+  return tk_fail(TK_ERR_CACHE, "cache: %s:%ld: %s%s", r->file, r->line, why, what);
+}
+
+/* Undoes the escapes of cache_export.c in place; 0 on a bad escape. */
+static int tk_unescape(char *s) {
+  char *o = s;
+  for (; *s; s++) {
+    if (*s != '\\') {
+      *o++ = *s;
+      continue;
+    }
+    switch (*++s) {
+      case '\\':
+        *o++ = '\\';
+        break;
+      case 't':
+        *o++ = '\t';
+        break;
+      case 'n':
+        *o++ = '\n';
+        break;
+      case 'r':
+        *o++ = '\r';
+        break;
+      default:
+        return 0;
+    }
+  }
+  *o = '\0';
+  return 1;
+}
+
+/* Splits line at tabs into r->f and unescapes each field. */
+static tk_status tk_split(tk_reader *r, char *line) {
+  r->n = 0;
+  for (char *p = line;; p++) {
+    if (r->n == TK_MAX_FIELDS) return tk_bad(r, "too many fields", "");
+    r->f[r->n++] = p;
+    p = strchr(p, '\t');
+    if (!p) break;
+    *p = '\0';
+  }
+  for (int i = 0; i < r->n; i++)
+    if (!tk_unescape(r->f[i])) return tk_bad(r, "bad escape (known: \\\\ \\t \\n \\r)", "");
+  return TK_OK;
+}
+
+static int tk_parse_i64(const char *s, int64_t *v) {
+  char *end;
+  errno = 0;
+  long long x = strtoll(s, &end, 10);
+  if (!*s || *end || errno) return 0;
+  *v = x;
+  return 1;
+}
+
+static int tk_parse_double(const char *s, double *v) {
+  char *end;
+  errno = 0;
+  double x = strtod(s, &end);
+  if (!*s || *end || errno == ERANGE) return 0;
+  *v = x;
+  return 1;
+}
+
+/* Parses fields [first, first + n) as doubles into out. */
+static tk_status tk_doubles(const tk_reader *r, int first, int n, double *out) {
+  for (int i = 0; i < n; i++)
+    if (!tk_parse_double(r->f[first + i], &out[i]))
+      return tk_bad(r, "not a number: ", r->f[first + i]);
+  return TK_OK;
+}
+
+static tk_status tk_int(const tk_reader *r, int i, int64_t *out) {
+  return tk_parse_i64(r->f[i], out) ? TK_OK : tk_bad(r, "not an integer: ", r->f[i]);
+}
+
+/* Fields 1..n of names (fingerprint, op, key, impl) must not be empty. */
+static tk_status tk_names(const tk_reader *r, int n) {
+  for (int i = 1; i <= n; i++)
+    if (!r->f[i][0]) return tk_bad(r, "empty name field", "");
+  return TK_OK;
+}
+
+/* The id of the line's device (field 1), adding it with "{}" if the file
+ * did not declare it. */
+static tk_status tk_line_device(tk_reader *r, int64_t *id) {
+  return tk_cache_device_upsert(r->c, r->f[1], NULL, tk_cache_now_us(), id);
+}
+
+/* D fingerprint description created_us */
+static tk_status tk_read_device(tk_reader *r) {
+  int64_t created = 0, id = 0;
+  tk_status s = r->n == 4 ? tk_names(r, 1) : tk_bad(r, "a D line has 4 fields", "");
+  if (s == TK_OK) s = tk_int(r, 3, &created);
+  if (s == TK_OK) s = tk_cache_device_upsert(r->c, r->f[1], r->f[2], created, &id);
+  return s;
+}
+
+/* M fingerprint op key impl config status reason median p20 p80 reps
+ *   max_err measured_us: stored if newer, and its key marked for recompute. */
+static tk_status tk_read_measurement(tk_reader *r) {
+  double t[3] = {0}, max_err = 0;
+  int64_t reps = 0, when = 0, dev = 0;
+  int res = r->n == 14 ? tk_cache_result_parse(r->f[6]) : 0;
+  tk_status s = r->n == 14 ? tk_names(r, 4) : tk_bad(r, "an M line has 14 fields", "");
+  if (s == TK_OK && res < 0) s = tk_bad(r, "unknown status: ", r->f[6]);
+  if (s == TK_OK) s = tk_doubles(r, 8, 3, t);
+  if (s == TK_OK) s = tk_int(r, 11, &reps);
+  if (s == TK_OK) s = tk_doubles(r, 12, 1, &max_err);
+  if (s == TK_OK) s = tk_int(r, 13, &when);
+  if (s == TK_OK) s = tk_line_device(r, &dev);
+  if (s != TK_OK) return s;
+  tk_cache_measurement m = {r->f[2], r->f[3], r->f[4], r->f[5], (tk_cache_result)res,
+                            r->f[7], t[0],    t[1],    t[2],    reps,
+                            max_err, when};
+  s = tk_cache_put_measurement(r->c, dev, &m, 0);
+  sqlite3_stmt *st = r->c->st[TK_SQL_TOUCH];
+  sqlite3_bind_int64(st, 1, dev);
+  tk_cache_bind_text(st, 2, m.op);
+  tk_cache_bind_text(st, 3, m.problem_key);
+  if (s == TK_OK) s = tk_cache_run(r->c, TK_SQL_TOUCH, "noting an imported key");
+  tk_cache_done(st);
+  r->measurements++;
+  return s;
+}
+
+/* B fingerprint op key impl config median updated_us: stored if newer. */
+static tk_status tk_read_best(tk_reader *r) {
+  double median = 0;
+  int64_t when = 0, dev = 0;
+  tk_status s = r->n == 8 ? tk_names(r, 4) : tk_bad(r, "a B line has 8 fields", "");
+  if (s == TK_OK) s = tk_doubles(r, 6, 1, &median);
+  if (s == TK_OK) s = tk_int(r, 7, &when);
+  if (s == TK_OK) s = tk_line_device(r, &dev);
+  if (s != TK_OK) return s;
+  tk_cache_best b = {r->f[2], r->f[3], r->f[4], r->f[5], median, when};
+  return tk_cache_put_best(r->c, dev, &b, 0);
+}
+
+/* Checks the header line: the format name and a version we can read. */
+static tk_status tk_read_header(tk_reader *r, char *line) {
+  char *tab = strchr(line, '\t');
+  int64_t v = 0;
+  if (!tab || tab - line != 13 || strncmp(line, "tokamax-cache", 13) != 0 ||
+      !tk_parse_i64(tab + 1, &v) || v < 1)
+    return tk_bad(r, "not a tokamax cache export (no \"tokamax-cache<TAB>version\" header)", "");
+  if (v > TK_CACHE_FORMAT_VERSION) {
+    char what[96];
+    snprintf(what, sizeof what, "%lld, newer than this library's %d", (long long)v,
+             TK_CACHE_FORMAT_VERSION);
+    return tk_bad(r, "export format version ", what);
+  }
+  return TK_OK;
+}
+
+static tk_status tk_read_line(tk_reader *r, char *line) {
+  if (r->line == 1) return tk_read_header(r, line);
+  tk_status s = tk_split(r, line);
+  if (s != TK_OK) return s;
+  if (!strcmp(r->f[0], "D")) return tk_read_device(r);
+  if (!strcmp(r->f[0], "M")) return tk_read_measurement(r);
+  if (!strcmp(r->f[0], "B")) return tk_read_best(r);
+  return tk_bad(r, "unknown record type: ", r->f[0]);
+}
+
+/* Reads one file into the open transaction. */
+static tk_status tk_read_file(tk_reader *r, const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return tk_fail(TK_ERR_CACHE, "cache: cannot read %s: %s", path, strerror(errno));
+  r->file = path;
+  r->line = 0;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  tk_status s = TK_OK;
+  while (s == TK_OK && (len = getline(&line, &cap, f)) >= 0) {
+    r->line++;
+    if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
+    if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
+    if ((size_t)len != strlen(line)) s = tk_bad(r, "NUL byte in line", "");
+    if (s == TK_OK) s = tk_read_line(r, line);
+  }
+  if (s == TK_OK && ferror(f)) s = tk_fail(TK_ERR_CACHE, "cache: reading %s failed", path);
+  if (s == TK_OK && r->line == 0) s = tk_fail(TK_ERR_CACHE, "cache: %s:1: empty file", path);
+  free(line);
+  fclose(f);
+  return s;
+}
+
+/* Recomputes the best of every key an imported measurement touched, then
+ * forgets them. */
+static tk_status tk_recompute_touched(tk_cache *c) {
+  sqlite3_stmt *st = c->st[TK_SQL_TOUCHED_EACH];
+  tk_status s, r = TK_OK;
+  while (r == TK_OK && tk_cache_step(c, st, "reading imported keys", &s) == SQLITE_ROW)
+    r = tk_cache_recompute_in_tx(c, sqlite3_column_int64(st, 0), tk_cache_col_text(st, 1),
+                                 tk_cache_col_text(st, 2), NULL);
+  tk_cache_done(st);
+  if (r != TK_OK) return r;
+  return s == TK_OK ? tk_cache_run(c, TK_SQL_TOUCHED_CLEAR, "forgetting imported keys") : s;
+}
+
+tk_status tk_cache_import(tk_cache *c, const char *const *paths, int n, int64_t *imported) {
+  if (!c || (n > 0 && !paths) || n < 0)
+    return tk_fail(TK_ERR_INVALID_ARGUMENT, "cache: import: bad arguments");
+  tk_reader r = {.c = c};
+  tk_status s = tk_cache_begin(c, 1);
+  for (int i = 0; s == TK_OK && i < n; i++)
+    s = paths[i] ? tk_read_file(&r, paths[i])
+                 : tk_fail(TK_ERR_INVALID_ARGUMENT, "cache: import: NULL path");
+  if (s == TK_OK) s = tk_recompute_touched(c);
+  s = s == TK_OK ? tk_cache_commit(c) : tk_cache_rollback(c, s);
+  if (s == TK_OK && imported) *imported = r.measurements;
+  return s;
+}
