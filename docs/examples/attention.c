@@ -10,28 +10,9 @@
 
 #include <tokamax.h>
 
+#include "example_util.h"
+
 enum { B = 2, TQ = 5, TK = 9, HQ = 4, HKV = 2, D = 16 };
-
-/* A uniform random value in [-1, 1] that is never zero. */
-static float rnd(unsigned *state) {
-  *state = *state * 1664525u + 1013904223u;
-  float x = (float)(*state >> 8) / 16777216.0f * 2.0f - 1.0f;
-  return x == 0.0f ? 0.5f : x;
-}
-
-/* A contiguous float32 CPU tensor over data. */
-static DLTensor f32_tensor(float *data, int ndim, int64_t *shape) {
-  DLTensor t = {0};
-  t.data = data;
-  t.device.device_type = kDLCPU;
-  t.ndim = ndim;
-  t.dtype.code = kDLFloat;
-  t.dtype.bits = 32;
-  t.dtype.lanes = 1;
-  t.shape = shape;
-  t.strides = NULL; /* row-major */
-  return t;
-}
 
 /* Causal GQA attention in float: query i of a batch sees keys
  * j <= i + (TK - TQ) (bottom-right aligned). */
@@ -62,17 +43,6 @@ static void naive_attention(const float *q, const float *k, const float *v, floa
     }
 }
 
-/* The largest |a[i] - b[i]|; infinity if any difference is NaN. */
-static float max_diff(const float *a, const float *b, int n) {
-  float m = 0;
-  for (int i = 0; i < n; i++) {
-    float e = fabsf(a[i] - b[i]);
-    if (e != e) return INFINITY;
-    if (e > m) m = e;
-  }
-  return m;
-}
-
 int main(void) {
   static float q[B * TQ * HQ * D], k[B * TK * HKV * D], v[B * TK * HKV * D];
   static float out[B * TQ * HQ * D], lse[B * HQ * TQ];
@@ -82,9 +52,9 @@ int main(void) {
   for (int i = 0; i < B * TK * HKV * D; i++) k[i] = rnd(&seed), v[i] = rnd(&seed);
 
   int64_t q_shape[] = {B, TQ, HQ, D}, kv_shape[] = {B, TK, HKV, D}, lse_shape[] = {B, HQ, TQ};
-  DLTensor tq = f32_tensor(q, 4, q_shape), tk = f32_tensor(k, 4, kv_shape);
-  DLTensor tv = f32_tensor(v, 4, kv_shape), tout = f32_tensor(out, 4, q_shape);
-  DLTensor tlse = f32_tensor(lse, 3, lse_shape);
+  DLTensor tq = tensor(q, kDLFloat, 32, 4, q_shape), tk = tensor(k, kDLFloat, 32, 4, kv_shape);
+  DLTensor tv = tensor(v, kDLFloat, 32, 4, kv_shape), tout = tensor(out, kDLFloat, 32, 4, q_shape);
+  DLTensor tlse = tensor(lse, kDLFloat, 32, 3, lse_shape);
 
   tk_context *ctx;
   if (tk_context_create(NULL, &ctx) != TK_OK) {

@@ -10,27 +10,9 @@
 
 #include <tokamax.h>
 
+#include "example_util.h"
+
 enum { M = 10, K = 24, N = 6, G = 3 };
-
-/* A uniform random value in [-1, 1] that is never zero. */
-static float rnd(unsigned *state) {
-  *state = *state * 1664525u + 1013904223u;
-  float x = (float)(*state >> 8) / 16777216.0f * 2.0f - 1.0f;
-  return x == 0.0f ? 0.5f : x;
-}
-
-/* A contiguous CPU tensor over data with the given dtype code and bits. */
-static DLTensor tensor(void *data, uint8_t code, uint8_t bits, int ndim, int64_t *shape) {
-  DLTensor t = {0};
-  t.data = data;
-  t.device.device_type = kDLCPU;
-  t.ndim = ndim;
-  t.dtype.code = code;
-  t.dtype.bits = bits;
-  t.dtype.lanes = 1;
-  t.shape = shape;
-  return t;
-}
 
 /* out[r] = lhs[r] @ rhs[g] for the rows r of group g; rows past the
  * groups are zero. */
@@ -46,17 +28,6 @@ static void naive_grouped_gemm(const float *lhs, const float *rhs, const int32_t
       }
   for (; r < M; r++)
     for (int n = 0; n < N; n++) out[r * N + n] = 0;
-}
-
-/* The largest |a[i] - b[i]|; infinity if any difference is NaN. */
-static float max_diff(const float *a, const float *b, int n) {
-  float m = 0;
-  for (int i = 0; i < n; i++) {
-    float e = fabsf(a[i] - b[i]);
-    if (e != e) return INFINITY;
-    if (e > m) m = e;
-  }
-  return m;
 }
 
 int main(void) {

@@ -13,31 +13,13 @@
 
 #include <tokamax.h>
 
+#include "example_util.h"
+
 enum { S = 3, PAGE = 4, P = 8, MAX_PAGES = 2, HQ = 4, HKV = 2, D = 16, TQ_TOTAL = 6 };
 
 static const int32_t kv_lens[S] = {5, 7, 4};
 static const int32_t cu_q_lens[S + 1] = {0, 1, 4, 6}; /* q_lens 1, 3, 2 */
 static const int32_t block_table[S][MAX_PAGES] = {{6, 1}, {3, 7}, {0, 5}};
-
-/* A uniform random value in [-1, 1] that is never zero. */
-static float rnd(unsigned *state) {
-  *state = *state * 1664525u + 1013904223u;
-  float x = (float)(*state >> 8) / 16777216.0f * 2.0f - 1.0f;
-  return x == 0.0f ? 0.5f : x;
-}
-
-/* A contiguous CPU tensor over data with the given dtype code and bits. */
-static DLTensor tensor(const void *data, uint8_t code, uint8_t bits, int ndim, int64_t *shape) {
-  DLTensor t = {0};
-  t.data = (void *)data;
-  t.device.device_type = kDLCPU;
-  t.ndim = ndim;
-  t.dtype.code = code;
-  t.dtype.bits = bits;
-  t.dtype.lanes = 1;
-  t.shape = shape;
-  return t;
-}
 
 /* Offset of head h of token j of sequence s in the cache. */
 static int cache_at(int s, int j, int h) {
@@ -69,17 +51,6 @@ static void naive_paged(const float *q, const float *kc, const float *vc, float 
         }
       }
   }
-}
-
-/* The largest |a[i] - b[i]|; infinity if any difference is NaN. */
-static float max_diff(const float *a, const float *b, int n) {
-  float m = 0;
-  for (int i = 0; i < n; i++) {
-    float e = fabsf(a[i] - b[i]);
-    if (e != e) return INFINITY;
-    if (e > m) m = e;
-  }
-  return m;
 }
 
 int main(void) {

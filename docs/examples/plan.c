@@ -14,27 +14,9 @@
 
 #include <tokamax.h>
 
+#include "example_util.h"
+
 enum { M = 12, K = 16, N = 8, G = 2 };
-
-/* A uniform random value in [-1, 1] that is never zero. */
-static float rnd(unsigned *state) {
-  *state = *state * 1664525u + 1013904223u;
-  float x = (float)(*state >> 8) / 16777216.0f * 2.0f - 1.0f;
-  return x == 0.0f ? 0.5f : x;
-}
-
-/* A contiguous CPU tensor over data with the given dtype code and bits. */
-static DLTensor tensor(void *data, uint8_t code, uint8_t bits, int ndim, int64_t *shape) {
-  DLTensor t = {0};
-  t.data = data;
-  t.device.device_type = kDLCPU;
-  t.ndim = ndim;
-  t.dtype.code = code;
-  t.dtype.bits = bits;
-  t.dtype.lanes = 1;
-  t.shape = shape;
-  return t;
-}
 
 /* The largest |lhs_g @ rhs[g] - out| over all rows (layout NN, every row
  * in a group); infinity if any difference is NaN. */
