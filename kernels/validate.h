@@ -102,11 +102,6 @@ static inline int tk_validator_host_data(const tk_validator *v) {
   return v->need_data && v->device_type == kDLCPU;
 }
 
-/* The int32 element (i0, i1) of a validated int32 tensor of rank <= 2. */
-static inline int32_t tk_load_i32(const tk_tensor *t, int64_t i0, int64_t i1) {
-  return *(const int32_t *)tk_at(t, i0, i1, 0, 0);
-}
-
 /* 1 if t is absent or laid out row-major contiguous (strides of extent-1
  * dims do not matter). */
 int tk_tensor_row_major(const tk_tensor *t);

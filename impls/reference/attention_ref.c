@@ -19,8 +19,8 @@ static void attn_task(void *arg, int64_t task, int worker) {
   const attn_job *job = arg;
   const tk_attention_problem *p = job->p;
   int64_t b = task / p->Hq, h = task % p->Hq, hkv = h / (p->Hq / p->Hkv);
-  int64_t tq = p->q_lens.present ? tk_ref_i32(&p->q_lens, b, 0) : p->Tq;
-  int64_t tk = p->kv_lens.present ? tk_ref_i32(&p->kv_lens, b, 0) : p->Tk;
+  int64_t tq = p->q_lens.present ? tk_load_i32(&p->q_lens, b, 0) : p->Tq;
+  int64_t tk = p->kv_lens.present ? tk_load_i32(&p->kv_lens, b, 0) : p->Tk;
   double *logits = job->dbuf + (int64_t)worker * (p->Tk + p->Dv), *acc = logits + p->Tk;
   const void **kp = job->pbuf + (int64_t)worker * 2 * p->Tk, **vp = kp + p->Tk;
   for (int64_t j = 0; j < tk; j++) {

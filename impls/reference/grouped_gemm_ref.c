@@ -78,7 +78,7 @@ tk_status tk_ref_grouped_gemm(const tk_grouped_gemm_problem *p, tk_pool *pool) {
     return tk_fail(TK_ERR_OUT_OF_MEMORY, "grouped_gemm (reference): no memory for scratch");
   }
   job.start[0] = 0;
-  for (int64_t g = 0; g < p->G; g++) job.start[g + 1] = job.start[g] + tk_ref_i32(&p->group_sizes, g, 0);
+  for (int64_t g = 0; g < p->G; g++) job.start[g + 1] = job.start[g] + tk_load_i32(&p->group_sizes, g, 0);
   if (p->layout == TK_GG_TN)
     tk_ref_run(pool, p->G * p->K, gg_tn_task, &job);
   else

@@ -44,7 +44,7 @@ tk_status tk_ref_moe_permute(const tk_moe_permute_problem *p, tk_pool *pool) {
   }
   for (int64_t e = 0; e < p->E; e++) next[e] = 0;
   for (int64_t t = 0; t < p->T; t++)
-    for (int64_t s = 0; s < p->k; s++) next[tk_ref_i32(&p->expert_ids, t, s)]++;
+    for (int64_t s = 0; s < p->k; s++) next[tk_load_i32(&p->expert_ids, t, s)]++;
   int64_t row = 0;
   for (int64_t e = 0; e < p->E; e++) {
     int64_t size = (next[e] + p->align - 1) / p->align * p->align;
@@ -56,7 +56,7 @@ tk_status tk_ref_moe_permute(const tk_moe_permute_problem *p, tk_pool *pool) {
   for (int64_t r = 0; r < p->R; r++) job.src[r] = -1;
   for (int64_t t = 0; t < p->T; t++) {
     for (int64_t s = 0; s < p->k; s++) {
-      int64_t r = next[tk_ref_i32(&p->expert_ids, t, s)]++;
+      int64_t r = next[tk_load_i32(&p->expert_ids, t, s)]++;
       int32_t r32 = (int32_t)r;
       memcpy(tk_at(&p->dest, t, s, 0, 0), &r32, sizeof r32);
       job.src[r] = t;

@@ -24,7 +24,7 @@ static void unpermute_task(void *arg, int64_t task, int worker) {
     for (int64_t h = 0; h < p->H; h++) acc[h] = 0.0;
     for (int64_t s = 0; s < p->k; s++) {
       double w = p->weights.present ? tk_load_f32(tk_at(&p->weights, t, s, 0, 0), p->weights.dtype) : 1.0;
-      int64_t r = tk_ref_i32(&p->dest, t, s);
+      int64_t r = tk_load_i32(&p->dest, t, s);
       for (int64_t h = 0; h < p->H; h++)
         acc[h] += w * tk_load_f32(tk_at(&p->rows, r, h, 0, 0), p->rows.dtype);
     }

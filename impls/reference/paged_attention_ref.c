@@ -22,14 +22,14 @@ static void paged_task(void *arg, int64_t task, int worker) {
   int64_t s = task / p->Hq, h = task % p->Hq, hkv = h / (p->Hq / p->Hkv);
   int64_t first = s, q_len = 1;
   if (p->cu_q_lens.present) {
-    first = tk_ref_i32(&p->cu_q_lens, s, 0);
-    q_len = tk_ref_i32(&p->cu_q_lens, s + 1, 0) - first;
+    first = tk_load_i32(&p->cu_q_lens, s, 0);
+    q_len = tk_load_i32(&p->cu_q_lens, s + 1, 0) - first;
   }
-  int64_t kv_len = tk_ref_i32(&p->kv_lens, s, 0);
+  int64_t kv_len = tk_load_i32(&p->kv_lens, s, 0);
   double *logits = job->dbuf + (int64_t)worker * (job->max_kv + p->Dv), *acc = logits + job->max_kv;
   const void **kp = job->pbuf + (int64_t)worker * 2 * job->max_kv, **vp = kp + job->max_kv;
   for (int64_t j = 0; j < kv_len; j++) {
-    int64_t page = tk_ref_i32(&p->block_table, s, j / p->page_size), slot = j % p->page_size;
+    int64_t page = tk_load_i32(&p->block_table, s, j / p->page_size), slot = j % p->page_size;
     kp[j] = tk_at(&p->k_cache, page, slot, hkv, 0);
     vp[j] = tk_at(&p->v_cache, page, slot, hkv, 0);
   }

@@ -17,12 +17,6 @@ int tk_ref_workers(const tk_pool *pool);
  * calling thread (worker 0) when pool is NULL. */
 void tk_ref_run(tk_pool *pool, int64_t n, tk_task_fn fn, void *arg);
 
-/* The int32 element (i0, i1) of t. */
-static inline int64_t tk_ref_i32(const tk_tensor *t, int64_t i0, int64_t i1) {
-  int32_t v;
-  memcpy(&v, tk_at(t, i0, i1, 0, 0), sizeof v);
-  return v;
-}
 
 /* One query row and the keys it may see. k[j] / v[j] point at element 0 of
  * key j's head vector; consecutive elements are *_step elements apart. */

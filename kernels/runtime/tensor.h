@@ -38,4 +38,9 @@ static inline void *tk_at(const tk_tensor *t, int64_t i0, int64_t i1, int64_t i2
   return (char *)t->data + off * tk_dtype_size(t->dtype);
 }
 
+/* The int32 element (i0, i1) of an int32 tensor of rank <= 2. */
+static inline int32_t tk_load_i32(const tk_tensor *t, int64_t i0, int64_t i1) {
+  return *(const int32_t *)tk_at(t, i0, i1, 0, 0);
+}
+
 #endif
