@@ -1,0 +1,111 @@
+/* case.c: a case's life: create from a spec, run (poisoned outputs),
+ * reference expectations, snapshots, and the work it represents. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "regress/case_internal.h"
+
+void tk_case_destroy(tk_case *c) {
+  if (!c) return;
+  for (int i = 0; i < c->n_tensors; i++) {
+    tk_case_tensor *t = &c->t[i];
+    free(t->buf); free(t->input_copy); free(t->expected); free(t->snapshot); free(t->want);
+  }
+  free(c->spec);
+  free(c);
+}
+
+/* Copies every input buffer so tk_case_check can tell it was not changed. */
+static tk_status keep_inputs(tk_case *c) {
+  for (int i = 0; i < c->n_tensors; i++) {
+    tk_case_tensor *t = &c->t[i];
+    if (t->is_output) continue;
+    t->input_copy = malloc(t->data_bytes ? t->data_bytes : 1);
+    if (!t->input_copy) return TK_ERR_OUT_OF_MEMORY;
+    memcpy(t->input_copy, t->buf, t->data_bytes);
+  }
+  return TK_OK;
+}
+
+tk_status tk_case_create(const char *spec, uint64_t seed, tk_case **out, char *err, size_t err_len) {
+  tk_case_params p;
+  tk_status st = tk_case_spec_parse(spec, &p, err, err_len);
+  if (st != TK_OK) return st;
+  tk_case *c = calloc(1, sizeof *c);
+  if (!c || !(c->spec = strdup(spec))) {
+    free(c);
+    return tk_case_err(TK_ERR_OUT_OF_MEMORY, err, err_len, "out of memory building the case");
+  }
+  c->p = p;
+  c->rng = seed ^ 0x5EED5EED5EED5EEDull;
+  switch (p.op) {
+    case TK_OP_ATTENTION: st = tk_case_build_attention(c); break;
+    case TK_OP_GROUPED_GEMM: st = tk_case_build_grouped_gemm(c); break;
+    case TK_OP_PAGED_ATTENTION: st = tk_case_build_paged(c); break;
+    default: st = tk_case_build_moe(c); break;
+  }
+  if (st == TK_OK) st = keep_inputs(c);
+  if (st != TK_OK) {
+    tk_case_err(st, err, err_len, "out of memory building the case");
+    tk_case_destroy(c);
+    return st;
+  }
+  *out = c;
+  return TK_OK;
+}
+
+tk_op tk_case_op(const tk_case *c) { return c->p.op; }
+const char *tk_case_spec(const tk_case *c) { return c->spec; }
+const void *tk_case_args(tk_case *c) { return &c->args; }
+double tk_case_flops(const tk_case *c) { return c->flops; }
+double tk_case_bytes(const tk_case *c) { return c->bytes; }
+
+/* Fills every output element (gaps included) with the poison pattern and
+ * its guard with the guard byte. */
+static void poison_outputs(tk_case *c) {
+  for (int i = 0; i < c->n_tensors; i++) {
+    tk_case_tensor *t = &c->t[i];
+    if (!t->is_output) continue;
+    int64_t es = tk_dtype_size(t->dtype);
+    unsigned char pat[4];
+    tk_case_poison_element(t->dtype, pat);
+    for (int64_t e = 0; e < t->span; e++) memcpy(t->buf + e * es, pat, (size_t)es);
+    memset(t->buf + t->data_bytes, TK_CASE_GUARD_BYTE, TK_CASE_GUARD);
+  }
+}
+
+tk_status tk_case_run(tk_case *c, tk_context *ctx, const tk_call_options *opts) {
+  poison_outputs(c);
+  switch (c->p.op) {
+    case TK_OP_ATTENTION: return tk_attention(ctx, &c->args.attention, opts);
+    case TK_OP_GROUPED_GEMM: return tk_grouped_gemm(ctx, &c->args.grouped_gemm, opts);
+    case TK_OP_MOE_PERMUTE: return tk_moe_permute(ctx, &c->args.moe_permute, opts);
+    case TK_OP_MOE_UNPERMUTE: return tk_moe_unpermute(ctx, &c->args.moe_unpermute, opts);
+    default: return tk_paged_attention(ctx, &c->args.paged_attention, opts);
+  }
+}
+
+tk_status tk_case_prepare_expected(tk_case *c, tk_context *ctx) {
+  if (c->have_expected) return TK_OK;
+  tk_call_options ref = {"reference", NULL};
+  tk_status st = tk_case_run(c, ctx, &ref);
+  if (st != TK_OK) return st;
+  for (int i = 0; i < c->n_tensors; i++)
+    if (c->t[i].is_output) memcpy(c->t[i].expected, c->t[i].buf, c->t[i].data_bytes + TK_CASE_GUARD);
+  c->have_expected = 1;
+  return TK_OK;
+}
+
+void tk_case_snapshot(tk_case *c) {
+  for (int i = 0; i < c->n_tensors; i++)
+    if (c->t[i].is_output) memcpy(c->t[i].snapshot, c->t[i].buf, c->t[i].data_bytes);
+  c->have_snapshot = 1;
+}
+
+int tk_case_same_as_snapshot(const tk_case *c) {
+  if (!c->have_snapshot) return 0;
+  for (int i = 0; i < c->n_tensors; i++)
+    if (c->t[i].is_output && memcmp(c->t[i].snapshot, c->t[i].buf, c->t[i].data_bytes) != 0)
+      return 0;
+  return 1;
+}

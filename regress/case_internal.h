@@ -1,0 +1,131 @@
+/* case_internal.h: what a tk_case holds, shared by the spec parser, the
+ * per-op builders and the checks of regress/. Not part of any public API. */
+#ifndef TK_REGRESS_CASE_INTERNAL_H
+#define TK_REGRESS_CASE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/runtime/status.h"
+#include "kernels/runtime/tensor.h"
+#include "regress/case.h"
+
+/* Bytes of guard pattern after every output buffer. */
+#define TK_CASE_GUARD 64
+#define TK_CASE_GUARD_BYTE 0xC3u
+#define TK_CASE_MAX_TENSORS 8
+
+typedef enum { TK_SIZES_BALANCED = 0, TK_SIZES_RANDOM, TK_SIZES_ZIPF, TK_SIZES_SINGLE } tk_sizes_kind;
+
+/* Every key of every op (docs/suites.md); an op reads only its own. */
+typedef struct {
+  tk_op op;
+  tk_dtype dtype;
+  int64_t B, Tq, Tk, Hq, Hkv, D, Dv;      /* attention (Hq Hkv D Dv: paged too) */
+  int64_t causal, wl, wr, lse, varlen, strided;
+  double softcap, scale;                   /* attention and paged */
+  int64_t out_same, layout, M, K, N, G, sizes, empty, unused; /* grouped GEMM (empty: MoE too) */
+  int64_t T, H, k, E, align, skew, weights;                   /* MoE */
+  int64_t page, decode, prefill, qlen, kvmax, window;         /* paged */
+} tk_case_params;
+
+/* Writes the formatted reason to err (if err_len > 0) and returns s. */
+tk_status tk_case_err(tk_status s, char *err, size_t err_len, const char *fmt, ...)
+    TK_PRINTF(4, 5);
+
+/* Parses spec into *p (defaults for absent keys) and checks it describes a
+ * valid problem, without allocating buffers. On failure returns
+ * TK_ERR_INVALID_ARGUMENT with the offending word and reason in err. */
+tk_status tk_case_spec_parse(const char *spec, tk_case_params *p, char *err, size_t err_len);
+
+/* One tensor of a case over its own malloc'd buffer. */
+typedef struct {
+  const char *name;
+  DLTensor dl;
+  int64_t shape[TK_MAX_DIMS], strides[TK_MAX_DIMS];
+  tk_dtype dtype;
+  int is_output;
+  int64_t span;        /* elements from the first to one past the last, gaps included */
+  size_t data_bytes;   /* span * element size; outputs have TK_CASE_GUARD more */
+  unsigned char *buf;
+  unsigned char *input_copy; /* inputs: the buffer as created */
+  unsigned char *expected;   /* outputs: the reference's buffer */
+  unsigned char *snapshot;   /* outputs: the buffer at tk_case_snapshot */
+  unsigned char *want;       /* outputs: per physical element, 1 = must be written */
+  double scale;              /* outputs: magnitude the error is measured against */
+  int exact;                 /* outputs: must equal the reference bit for bit */
+  tk_dtype tol_dtype;        /* outputs: dtype whose tolerance applies */
+} tk_case_tensor;
+
+struct tk_case {
+  tk_case_params p;
+  char *spec;
+  uint64_t rng;
+  int n_tensors;
+  tk_case_tensor t[TK_CASE_MAX_TENSORS];
+  union {
+    tk_attention_args attention;
+    tk_grouped_gemm_args grouped_gemm;
+    tk_moe_permute_args moe_permute;
+    tk_moe_unpermute_args moe_unpermute;
+    tk_paged_attention_args paged_attention;
+  } args;
+  int have_expected, have_snapshot;
+  double flops, bytes;
+};
+
+/* splitmix64: the next 64 random bits of *state. */
+static inline uint64_t tk_case_rand(uint64_t *state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* A uniform integer in [0, n) (n > 0). */
+static inline int64_t tk_case_randint(uint64_t *state, int64_t n) {
+  return (int64_t)(tk_case_rand(state) % (uint64_t)n);
+}
+
+/* A uniform double in [0, 1). */
+static inline double tk_case_rand01(uint64_t *state) {
+  return (double)(tk_case_rand(state) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Shuffles v[0..n) in place (Fisher-Yates). */
+void tk_case_shuffle(uint64_t *state, int64_t *v, int64_t n);
+
+/* Adds a tensor of ndim dims to c. perm (NULL = identity) lists the logical
+ * dims from outermost to innermost in memory; pad elements are added after
+ * each innermost run. Data inputs are filled with random non-zero values in
+ * [-1, 1], int32 inputs with zeros (the builder fills them); outputs get a
+ * guard. Returns the tensor, or NULL when out of memory. */
+tk_case_tensor *tk_case_add(tk_case *c, const char *name, tk_dtype dtype, int is_output,
+                            int ndim, const int64_t *shape, const int *perm, int64_t pad);
+
+/* The physical element index of logical index idx (ndim entries). */
+static inline int64_t tk_case_offset(const tk_case_tensor *t, const int64_t *idx) {
+  int64_t off = 0;
+  for (int d = 0; d < t->dl.ndim; d++) off += idx[d] * t->strides[d];
+  return off;
+}
+
+/* Pointer to the int32 element at logical idx. */
+static inline int32_t *tk_case_i32(const tk_case_tensor *t, const int64_t *idx) {
+  return (int32_t *)t->buf + tk_case_offset(t, idx);
+}
+
+/* Marks every logical element of output t as must-be-written (gaps stay 0). */
+void tk_case_want_all(tk_case_tensor *t);
+
+/* The poison bit pattern of one element of dtype d, written into out. */
+void tk_case_poison_element(tk_dtype d, void *out);
+
+/* Per-op builders: add the tensors, fill index inputs, set args, masks,
+ * flops and bytes. Return TK_ERR_OUT_OF_MEMORY when allocation fails. */
+tk_status tk_case_build_attention(tk_case *c);
+tk_status tk_case_build_grouped_gemm(tk_case *c);
+tk_status tk_case_build_moe(tk_case *c);
+tk_status tk_case_build_paged(tk_case *c);
+
+#endif

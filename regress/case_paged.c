@@ -1,0 +1,99 @@
+/* case_paged.c: building a paged attention case: decode and prefill
+ * sequences in shuffled order, kv lengths not multiples of the page size,
+ * cache pages handed out in shuffled order, unused table entries -1. */
+#include <stdlib.h>
+
+#include "regress/case_internal.h"
+
+/* Draws q_len and kv_len of each sequence (kind[s]: 1 = prefill). */
+static void draw_lengths(tk_case *c, const int64_t *kind, int64_t *ql, int64_t *kl) {
+  const tk_case_params *p = &c->p;
+  int64_t S = p->decode + p->prefill;
+  int first_prefill = 1;
+  for (int64_t s = 0; s < S; s++) {
+    if (kind[s]) {
+      ql[s] = first_prefill ? p->qlen : p->qlen / 2 + 1 + tk_case_randint(&c->rng, p->qlen - p->qlen / 2);
+      first_prefill = 0;
+    } else {
+      ql[s] = 1;
+    }
+    kl[s] = s == 0 ? p->kvmax : ql[s] + tk_case_randint(&c->rng, p->kvmax - ql[s] + 1);
+    if (p->page > 1 && kl[s] % p->page == 0) kl[s] += kl[s] > ql[s] ? -1 : kl[s] < p->kvmax ? 1 : 0;
+  }
+}
+
+/* Fills block_table with shuffled page ids (unused entries -1); returns P. */
+static int64_t fill_table(tk_case *c, tk_case_tensor *bt, const int64_t *kl, int64_t S,
+                          int64_t max_pages, int64_t *ids) {
+  int64_t P = 0;
+  for (int64_t s = 0; s < S; s++) P += (kl[s] + c->p.page - 1) / c->p.page;
+  P += 2; /* pages no sequence uses */
+  for (int64_t i = 0; i < P; i++) ids[i] = i;
+  tk_case_shuffle(&c->rng, ids, P);
+  int64_t next = 0;
+  for (int64_t s = 0; s < S; s++) {
+    int64_t used = (kl[s] + c->p.page - 1) / c->p.page;
+    for (int64_t j = 0; j < max_pages; j++)
+      *tk_case_i32(bt, (int64_t[]){s, j}) = j < used ? (int32_t)ids[next++] : -1;
+  }
+  return P;
+}
+
+/* Builds the case given scratch arrays of S (kind, ql, kl) and of the
+ * largest page count (ids). */
+static tk_status build(tk_case *c, int64_t *kind, int64_t *ql, int64_t *kl, int64_t *ids) {
+  const tk_case_params *p = &c->p;
+  int64_t S = p->decode + p->prefill, total = 0, pairs = 0, kv_tokens = 0;
+  for (int64_t s = 0; s < S; s++) kind[s] = s < p->prefill;
+  tk_case_shuffle(&c->rng, kind, S);
+  draw_lengths(c, kind, ql, kl);
+  for (int64_t s = 0; s < S; s++) {
+    total += ql[s];
+    kv_tokens += kl[s];
+    for (int64_t i = 0; i < ql[s]; i++) {
+      int64_t diag = kl[s] - ql[s] + i, lo = p->window >= 0 ? diag - p->window : 0;
+      pairs += diag - (lo > 0 ? lo : 0) + 1;
+    }
+  }
+  int64_t max_pages = (p->kvmax + p->page - 1) / p->page + 1;
+  int64_t sb[] = {S, max_pages}, ss[] = {S}, sc[] = {S + 1};
+  tk_case_tensor *bt = tk_case_add(c, "block_table", TK_I32, 0, 2, sb, NULL, 0);
+  if (!bt) return TK_ERR_OUT_OF_MEMORY;
+  int64_t P = fill_table(c, bt, kl, S, max_pages, ids);
+  int64_t sq[] = {total, p->Hq, p->D}, so[] = {total, p->Hq, p->Dv};
+  int64_t skc[] = {P, p->page, p->Hkv, p->D}, svc[] = {P, p->page, p->Hkv, p->Dv};
+  tk_case_tensor *q = tk_case_add(c, "q", p->dtype, 0, 3, sq, NULL, 0);
+  tk_case_tensor *kc = q ? tk_case_add(c, "k_cache", p->dtype, 0, 4, skc, NULL, 0) : NULL;
+  tk_case_tensor *vc = kc ? tk_case_add(c, "v_cache", p->dtype, 0, 4, svc, NULL, 0) : NULL;
+  tk_case_tensor *kv = vc ? tk_case_add(c, "kv_lens", TK_I32, 0, 1, ss, NULL, 0) : NULL;
+  tk_case_tensor *cu = kv && p->prefill ? tk_case_add(c, "cu_q_lens", TK_I32, 0, 1, sc, NULL, 0) : NULL;
+  tk_case_tensor *out = kv && (cu || !p->prefill) ? tk_case_add(c, "out", p->dtype, 1, 3, so, NULL, 0) : NULL;
+  if (!out) return TK_ERR_OUT_OF_MEMORY;
+  int64_t off = 0;
+  for (int64_t s = 0; s <= S; s++) {
+    if (cu) *tk_case_i32(cu, &s) = (int32_t)off;
+    if (s < S) {
+      *tk_case_i32(kv, &s) = (int32_t)kl[s];
+      off += ql[s];
+    }
+  }
+  tk_paged_attention_args *a = &c->args.paged_attention;
+  a->q = &q->dl; a->k_cache = &kc->dl; a->v_cache = &vc->dl; a->block_table = &bt->dl;
+  a->kv_lens = &kv->dl; a->cu_q_lens = cu ? &cu->dl : NULL; a->out = &out->dl;
+  a->scale = (float)p->scale; a->softcap = (float)p->softcap; a->window_left = (int)p->window;
+  double es = (double)tk_dtype_size(p->dtype), dd = (double)(p->D + p->Dv);
+  c->flops = 2.0 * (double)pairs * (double)p->Hq * dd;
+  c->bytes = es * ((double)total * (double)p->Hq * dd + (double)kv_tokens * (double)p->Hkv * dd) +
+             4.0 * (double)(S * max_pages + 2 * S + 1);
+  return TK_OK;
+}
+
+tk_status tk_case_build_paged(tk_case *c) {
+  int64_t S = c->p.decode + c->p.prefill;
+  int64_t pages = S * ((c->p.kvmax + c->p.page - 1) / c->p.page) + 2;
+  int64_t *kind = malloc(sizeof(int64_t) * (size_t)S), *ql = malloc(sizeof(int64_t) * (size_t)S);
+  int64_t *kl = malloc(sizeof(int64_t) * (size_t)S), *ids = malloc(sizeof(int64_t) * (size_t)pages);
+  tk_status st = kind && ql && kl && ids ? build(c, kind, ql, kl, ids) : TK_ERR_OUT_OF_MEMORY;
+  free(kind); free(ql); free(kl); free(ids);
+  return st;
+}
