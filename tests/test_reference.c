@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kernels/runtime/half.h"
+#include "regress/case_internal.h"
 #include "tk_test.h"
 #include "tokamax.h"
 
@@ -19,16 +20,11 @@ static const tk_call_options PARALLEL = {"reference", "parallel=1"};
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
-/* splitmix64: the next pseudo-random 64-bit word. */
-static uint64_t rng_next(void) {
-  uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+/* The next pseudo-random 64-bit word (the case builder's splitmix64). */
+static uint64_t rng_next(void) { return tk_case_rand(&rng_state); }
 
 /* Uniform in [0, n). */
-static int64_t rng_int(int64_t n) { return (int64_t)(rng_next() % (uint64_t)n); }
+static int64_t rng_int(int64_t n) { return tk_case_randint(&rng_state, n); }
 
 /* Uniform in [-1, 1] with |x| >= 1/16: never zero. */
 static double rng_value(void) {
