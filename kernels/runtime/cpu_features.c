@@ -1,7 +1,9 @@
 /* cpu_features.c: the ISA bits from the CPUID instruction and XCR0. */
 #include "kernels/runtime/device.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -28,7 +30,7 @@ static int request_amx_permission(void) {
 #endif
 }
 
-unsigned tk_cpu_isa(void) {
+static unsigned detect_isa(void) {
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
   const int osxsave = (c >> 27) & 1;
@@ -61,8 +63,30 @@ unsigned tk_cpu_isa(void) {
   return isa;
 }
 #else
-unsigned tk_cpu_isa(void) { return 0; }
+static unsigned detect_isa(void) { return 0; }
 #endif
+
+/* The bits TOKAMAX_CPU_ISA allows: "none" (plain C only), "avx2", "avx512"
+ * (no AMX), anything else or unset: all. */
+static unsigned isa_cap(void) {
+  const char *cap = getenv("TOKAMAX_CPU_ISA");
+  if (!cap) return ~0u;
+  if (strcmp(cap, "none") == 0) return 0;
+  if (strcmp(cap, "avx2") == 0) return TK_ISA_AVX2 | TK_ISA_FMA | TK_ISA_F16C;
+  if (strcmp(cap, "avx512") == 0)
+    return TK_ISA_AVX2 | TK_ISA_FMA | TK_ISA_F16C | TK_ISA_AVX512F | TK_ISA_AVX512BW |
+           TK_ISA_AVX512VL | TK_ISA_AVX512_BF16;
+  return ~0u;
+}
+
+static unsigned cached_isa;
+static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+static void detect_once(void) { cached_isa = detect_isa() & isa_cap(); }
+
+unsigned tk_cpu_isa(void) {
+  pthread_once(&isa_once, detect_once);
+  return cached_isa;
+}
 
 void tk_isa_string(unsigned isa, char *buf, size_t len) {
   static const struct {

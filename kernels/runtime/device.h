@@ -53,7 +53,9 @@ typedef struct {
   tk_cuda_device cuda[TK_MAX_CUDA_DEVICES];
 } tk_device_info;
 
-/* Reads the TK_ISA_* bits of this CPU (CPUID leaves 1 and 7, XCR0). */
+/* The TK_ISA_* bits of this CPU (CPUID leaves 1 and 7, XCR0), detected
+ * once per process, capped by the environment variable TOKAMAX_CPU_ISA
+ * (none|avx2|avx512) so tests can take the fallback paths. */
 unsigned tk_cpu_isa(void);
 
 /* Fills *out with everything above. Never fails: unknown facts stay 0/"". */
