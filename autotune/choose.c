@@ -7,6 +7,8 @@
 
 #include "../kernels/runtime/status.h"
 #include "config.h"
+#include "on_miss.h"
+#include "tuned_map.h"
 
 int tk_impl_can_run(tk_context *ctx, const tk_impl *impl, const tk_problem *p, char *why,
                     size_t why_len) {
@@ -90,15 +92,67 @@ static tk_status choose_auto(tk_context *ctx, const tk_problem *p, const tk_impl
                  tk_op_name(p->op), reasons);
 }
 
+tk_status tk_choose_untuned(tk_context *ctx, const tk_problem *p, tk_choice *out) {
+  tk_choice c = {0};
+  tk_status s = choose_auto(ctx, p, &c.impl);
+  if (s != TK_OK) return s;
+  c.impl->heuristic(p, &ctx->dev, &c.cfg);
+  c.source = TK_CHOICE_HEURISTIC;
+  *out = c;
+  return TK_OK;
+}
+
+int tk_problem_device_slot(const tk_context *ctx, const tk_problem *p, char *fp, size_t fp_len) {
+  int cuda = p->device_type == kDLCUDA && p->device_id >= 0 &&
+             p->device_id < ctx->dev.cuda_device_count;
+  if (fp && cuda) tk_device_fingerprint_cuda(&ctx->dev, p->device_id, fp, fp_len);
+  if (fp && !cuda) tk_device_fingerprint_cpu(&ctx->dev, fp, fp_len);
+  return cuda ? 1 + p->device_id : 0;
+}
+
+/* The automatic choice: tuned (exact or nearest), else swept now under
+ * TK_TUNE_ON_MISS, else untuned. */
+static tk_status choose_tuned(tk_context *ctx, const tk_problem *p, tk_choice *out) {
+  char key[1024];
+  if (tk_problem_key(p, key, sizeof key) >= (int)sizeof key) return tk_choose_untuned(ctx, p, out);
+  const int slot = tk_problem_device_slot(ctx, p, NULL, 0);
+  *out = (tk_choice){0};
+  if (tk_tuned_map_find(ctx->tuned, ctx, slot, key, p, out) && out->source == TK_CHOICE_CACHE)
+    return TK_OK;
+  if (ctx->tune == TK_TUNE_ON_MISS && p->has_data) {
+    pthread_mutex_lock(&ctx->tune_lock);
+    tk_choice tuned;
+    int hit = tk_tuned_map_find(ctx->tuned, ctx, slot, key, p, &tuned) &&
+              tuned.source == TK_CHOICE_CACHE;
+    tk_status s = hit ? TK_OK : tk_tune_on_miss(ctx, p, key, &tuned);
+    pthread_mutex_unlock(&ctx->tune_lock);
+    if (s == TK_OK) {
+      *out = tuned;
+      return TK_OK;
+    }
+    tk_log(TK_LOG_INFO, "tune on miss failed, using the %s choice: %s",
+           out->impl ? "nearest" : "heuristic", tk_last_error());
+    tk_clear_error();
+  }
+  if (out->impl && out->source == TK_CHOICE_NEAREST) return TK_OK;
+  return tk_choose_untuned(ctx, p, out);
+}
+
 tk_status tk_choose(tk_context *ctx, const tk_problem *p, const tk_call_options *opts,
                     tk_choice *out) {
   const char *names = opts ? opts->impl : NULL;
   int forced_impl = names && names[0] && strcmp(names, "auto") != 0;
   tk_choice c = {0};
-  tk_status s = forced_impl ? choose_forced(ctx, p, names, &c.impl) : choose_auto(ctx, p, &c.impl);
-  if (s != TK_OK) return s;
-  c.impl->heuristic(p, &ctx->dev, &c.cfg);
-  c.source = forced_impl ? TK_CHOICE_FORCED : TK_CHOICE_HEURISTIC;
+  tk_status s;
+  if (forced_impl) {
+    s = choose_forced(ctx, p, names, &c.impl);
+    if (s != TK_OK) return s;
+    c.impl->heuristic(p, &ctx->dev, &c.cfg);
+    c.source = TK_CHOICE_FORCED;
+  } else {
+    s = choose_tuned(ctx, p, &c);
+    if (s != TK_OK) return s;
+  }
   if (opts && opts->config) {
     s = tk_config_parse(c.impl->space, p, opts->config, &c.cfg);
     if (s != TK_OK) {

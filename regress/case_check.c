@@ -6,18 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "autotune/tolerance.h"
 #include "kernels/runtime/half.h"
 #include "regress/case_internal.h"
-
-/* Error bounds on |actual - expected| / max(|expected|, scale): every
- * element within loose, all but 1% (at least one allowed) within tight. */
-static void tolerance(tk_dtype d, double *loose, double *tight) {
-  switch (d) {
-    case TK_F16: *loose = 5e-3; *tight = 2e-3; break;
-    case TK_BF16: *loose = 2e-2; *tight = 8e-3; break;
-    default: *loose = 1e-4; *tight = 1e-5; break;
-  }
-}
 
 /* Records the first failure in r. */
 static void fail(tk_case_report *r, const char *fmt, ...) {
@@ -104,7 +95,7 @@ static int check_element(const tk_case_tensor *t, const int64_t *idx, tk_case_re
 /* Checks every logical element of output t that must be written. */
 static void check_values(const tk_case_tensor *t, tk_case_report *r) {
   double loose, tight;
-  tolerance(t->tol_dtype, &loose, &tight);
+  tk_tolerance(t->tol_dtype, &loose, &tight);
   if (r->tol < loose && !t->exact && t->dtype != TK_I32) r->tol = loose;
   int64_t idx[TK_MAX_DIMS] = {0}, n = 0, over_tight = 0;
   int nd = t->dl.ndim, ok = 1;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "autotune/tuned_map.h"
 #include "kernels/runtime/json.h"
 #include "kernels/runtime/status.h"
 
@@ -54,6 +55,20 @@ static tk_status check_options(const tk_context_options *o) {
   return TK_OK;
 }
 
+/* The tuned choices of this machine's CPU and CUDA devices in the cache
+ * (autotune/tuned_map.h); NULL only when out of memory. */
+static struct tk_tuned_map *load_tuned(const tk_context *ctx) {
+  char fps[1 + TK_MAX_CUDA_DEVICES][512];
+  const char *names[1 + TK_MAX_CUDA_DEVICES];
+  tk_device_fingerprint_cpu(&ctx->dev, fps[0], sizeof fps[0]);
+  names[0] = fps[0];
+  for (int i = 0; i < ctx->dev.cuda_device_count; i++) {
+    tk_device_fingerprint_cuda(&ctx->dev, i, fps[1 + i], sizeof fps[0]);
+    names[1 + i] = fps[1 + i];
+  }
+  return tk_tuned_map_load(ctx->cache_path, names, 1 + ctx->dev.cuda_device_count);
+}
+
 tk_status tk_context_create(const tk_context_options *opts, tk_context **out) {
   tk_clear_error();
   const tk_context_options defaults = {NULL, 0, TK_TUNE_OFF, NULL};
@@ -80,6 +95,14 @@ tk_status tk_context_create(const tk_context_options *opts, tk_context **out) {
     free(ctx);
     return tk_fail(s, "tk_context_create: %s", tk_last_error());
   }
+  ctx->tuned = load_tuned(ctx);
+  if (!ctx->tuned) {
+    tk_pool_destroy(ctx->pool);
+    free(ctx->cache_path);
+    free(ctx);
+    return tk_fail(TK_ERR_OUT_OF_MEMORY, "tk_context_create: out of memory");
+  }
+  pthread_mutex_init(&ctx->tune_lock, NULL);
   tk_log(TK_LOG_INFO, "context: %d threads, cache %s, isa 0x%x, %d CUDA devices",
          ctx->num_threads, ctx->cache_path, ctx->dev.isa, ctx->dev.cuda_device_count);
   *out = ctx;
@@ -90,6 +113,8 @@ void tk_context_destroy(tk_context *ctx) {
   tk_clear_error();
   if (!ctx) return;
   tk_pool_destroy(ctx->pool);
+  tk_tuned_map_free(ctx->tuned);
+  pthread_mutex_destroy(&ctx->tune_lock);
   free(ctx->cache_path);
   free(ctx);
 }
@@ -102,6 +127,7 @@ static size_t describe_tail(const tk_context *ctx, char *buf, size_t len) {
   tk_text t = tk_text_init(buf, len);
   tk_text_printf(&t, ",\"num_threads\":%d,\"cache_path\":", ctx->num_threads);
   tk_text_json_string(&t, ctx->cache_path);
+  tk_text_printf(&t, ",\"tuned_shapes\":%d", tk_tuned_map_size(ctx->tuned));
   tk_text_printf(&t, "}");
   return t.need;
 }

@@ -78,4 +78,9 @@ void tk_isa_string(unsigned isa, char *buf, size_t len);
  * "cpu:AuthenticAMD:26:68:avx2+fma+...:cores=2:l1d=48K:l2=1024K:l3=32768K". */
 int tk_device_fingerprint_cpu(const tk_device_info *d, char *buf, size_t len);
 
+/* The fingerprint of CUDA device `index` (< cuda_device_count): name,
+ * compute capability, SM count, memory, driver and runtime versions
+ * (returns the length needed, like snprintf). */
+int tk_device_fingerprint_cuda(const tk_device_info *d, int index, char *buf, size_t len);
+
 #endif

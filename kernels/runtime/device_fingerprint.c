@@ -13,3 +13,10 @@ int tk_device_fingerprint_cpu(const tk_device_info *d, char *buf, size_t len) {
                   (long long)(d->l1d_bytes / 1024), (long long)(d->l2_bytes / 1024),
                   (long long)(d->l3_bytes / 1024));
 }
+
+int tk_device_fingerprint_cuda(const tk_device_info *d, int index, char *buf, size_t len) {
+  const tk_cuda_device *g = &d->cuda[index];
+  return snprintf(buf, len, "cuda:%s:sm_%d%d:sms=%d:mem=%lldM:driver=%d:runtime=%d", g->name,
+                  g->cc_major, g->cc_minor, g->sm_count, (long long)(g->total_memory >> 20),
+                  d->cuda_driver_version, d->cuda_runtime_version);
+}

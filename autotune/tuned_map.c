@@ -1,0 +1,245 @@
+/* tuned_map.c: an open-addressing hash map of (device slot, problem key)
+ * -> cached (impl, config) text, with the text resolved against the
+ * registry and memoised on first use. */
+#include "tuned_map.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../cache/cache.h"
+#include "../kernels/runtime/status.h"
+#include "config.h"
+#include "key_distance.h"
+
+enum { UNRESOLVED = 0, USABLE = 1, UNUSABLE = 2 };
+
+typedef struct {
+  char *key, *impl, *config; /* key NULL: empty slot; impl NULL: memoised miss */
+  int slot;
+  uint64_t hash;
+  int loaded;                /* from the cache (a nearest candidate), not a memo */
+  int state;
+  tk_choice choice;
+} entry;
+
+struct tk_tuned_map {
+  pthread_rwlock_t lock;
+  entry *e;
+  size_t cap, n;
+};
+
+static uint64_t hash_of(int slot, const char *key) {
+  uint64_t h = 1469598103934665603ull ^ (uint64_t)slot;
+  for (const unsigned char *s = (const unsigned char *)key; *s; s++) h = (h ^ *s) * 1099511628211ull;
+  return h;
+}
+
+/* The entry of (slot, key) or the empty one where it would go. */
+static entry *probe(entry *e, size_t cap, int slot, const char *key, uint64_t h) {
+  for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1))
+    if (!e[i].key || (e[i].hash == h && e[i].slot == slot && strcmp(e[i].key, key) == 0))
+      return &e[i];
+}
+
+static int grow(tk_tuned_map *m) {
+  size_t cap = m->cap ? 2 * m->cap : 64;
+  entry *e = calloc(cap, sizeof *e);
+  if (!e) return 0;
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->e[i].key) *probe(e, cap, m->e[i].slot, m->e[i].key, m->e[i].hash) = m->e[i];
+  free(m->e);
+  m->e = e;
+  m->cap = cap;
+  return 1;
+}
+
+static void free_entry(entry *x) {
+  free(x->key);
+  free(x->impl);
+  free(x->config);
+}
+
+/* Inserts or replaces; caller holds the write lock. impl NULL: a memoised
+ * "nothing usable". */
+static entry *put_locked(tk_tuned_map *m, int slot, const char *key, const char *impl,
+                         const char *config, int loaded) {
+  if ((m->n + 1) * 2 > m->cap && !grow(m)) return NULL;
+  uint64_t h = hash_of(slot, key);
+  entry *x = probe(m->e, m->cap, slot, key, h);
+  entry fresh = {strdup(key), impl ? strdup(impl) : NULL, config ? strdup(config) : NULL,
+                 slot, h, loaded, impl ? UNRESOLVED : UNUSABLE, {0}};
+  if (!fresh.key || (impl && !fresh.impl) || (config && !fresh.config)) {
+    free_entry(&fresh);
+    return NULL;
+  }
+  if (x->key) free_entry(x);
+  else m->n++;
+  *x = fresh;
+  return x;
+}
+
+typedef struct {
+  tk_tuned_map *m;
+  int slot, failed;
+} load_ctx;
+
+static int load_row(void *user, const char *fp, const tk_cache_best *b) {
+  (void)fp;
+  load_ctx *l = user;
+  if (!put_locked(l->m, l->slot, b->problem_key, b->impl, b->config, 1)) l->failed = 1;
+  return l->failed;
+}
+
+tk_tuned_map *tk_tuned_map_load(const char *path, const char *const *fps, int n_slots) {
+  tk_tuned_map *m = calloc(1, sizeof *m);
+  if (!m) return NULL;
+  pthread_rwlock_init(&m->lock, NULL);
+  if (!path || strcmp(path, ":memory:") == 0) return m;
+  FILE *f = fopen(path, "rb");
+  if (!f) return m; /* no cache yet: nothing tuned */
+  fclose(f);
+  tk_cache *c;
+  if (tk_cache_open(path, TK_CACHE_READONLY, 0, &c) != TK_OK) {
+    tk_log(TK_LOG_INFO, "tuning cache not used: %s", tk_last_error());
+    return m;
+  }
+  for (int i = 0; i < n_slots; i++) {
+    load_ctx l = {m, i, 0};
+    tk_cache_filter flt = {fps[i], NULL, NULL, NULL};
+    if (tk_cache_each_best(c, &flt, load_row, &l) != TK_OK)
+      tk_log(TK_LOG_INFO, "tuning cache partly read: %s", tk_last_error());
+    if (l.failed) {
+      tk_cache_close(c);
+      tk_tuned_map_free(m);
+      return NULL;
+    }
+  }
+  tk_cache_close(c);
+  tk_log(TK_LOG_INFO, "tuning cache %s: %zu tuned shapes for this machine", path, m->n);
+  return m;
+}
+
+void tk_tuned_map_free(tk_tuned_map *m) {
+  if (!m) return;
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->e[i].key) free_entry(&m->e[i]);
+  free(m->e);
+  pthread_rwlock_destroy(&m->lock);
+  free(m);
+}
+
+int tk_tuned_map_size(tk_tuned_map *m) {
+  pthread_rwlock_rdlock(&m->lock);
+  int n = 0;
+  for (size_t i = 0; i < m->cap; i++) n += m->e[i].key && m->e[i].loaded;
+  pthread_rwlock_unlock(&m->lock);
+  return n;
+}
+
+/* Resolves x's text against the registry for p; caller holds the write
+ * lock. Logs why an entry is unusable (once: the state is kept). */
+static void resolve(entry *x, tk_context *ctx, const tk_problem *p, tk_choice_source src) {
+  x->state = UNUSABLE;
+  const tk_impl *impl = tk_registry_find(p->op, x->impl);
+  char why[256] = "";
+  if (!impl) {
+    tk_log(TK_LOG_INFO, "tuning cache: %s: impl '%s' does not exist; ignored", x->key, x->impl);
+    return;
+  }
+  if (!tk_impl_can_run(ctx, impl, p, why, sizeof why)) {
+    tk_log(TK_LOG_INFO, "tuning cache: %s: impl %s cannot run it (%s); ignored", x->key, x->impl, why);
+    return;
+  }
+  tk_config cfg;
+  impl->heuristic(p, &ctx->dev, &cfg);
+  if (tk_config_parse(impl->space, p, x->config, &cfg) != TK_OK) {
+    tk_log(TK_LOG_INFO, "tuning cache: %s: config '%s' of %s is invalid (%s); ignored", x->key,
+           x->config, x->impl, tk_last_error());
+    return;
+  }
+  x->choice = (tk_choice){impl, cfg, src};
+  x->state = USABLE;
+}
+
+#define MAX_NEAREST_TRIES 8
+
+/* The nearest loaded entry of p's family that resolves for p, memoised
+ * under key, or NULL; caller holds the write lock. */
+static entry *nearest(tk_tuned_map *m, tk_context *ctx, int slot, const char *key,
+                      const tk_problem *p) {
+  tk_key_shape want, have;
+  if (!tk_key_shape_of(key, &want)) return NULL;
+  const entry *tried[MAX_NEAREST_TRIES];
+  for (int n_tried = 0; n_tried < MAX_NEAREST_TRIES; n_tried++) {
+    entry *best = NULL;
+    double best_d = 0;
+    for (size_t i = 0; i < m->cap; i++) {
+      entry *x = &m->e[i];
+      int skip = !x->key || !x->loaded || x->slot != slot || x->state == UNUSABLE;
+      for (int t = 0; t < n_tried && !skip; t++) skip = tried[t] == x;
+      if (skip || !tk_key_shape_of(x->key, &have)) continue;
+      double d = tk_key_distance(&want, &have);
+      if (d < 0) continue;
+      if (!best || d < best_d || (d == best_d && strcmp(x->key, best->key) < 0)) {
+        best = x;
+        best_d = d;
+      }
+    }
+    if (!best) return NULL;
+    entry trial = *best;
+    resolve(&trial, ctx, p, TK_CHOICE_NEAREST);
+    if (trial.state == USABLE) {
+      entry *memo = put_locked(m, slot, key, trial.impl, trial.config, 0);
+      if (!memo) return NULL;
+      memo->choice = trial.choice;
+      memo->state = USABLE;
+      return memo;
+    }
+    tried[n_tried] = best;
+  }
+  return NULL;
+}
+
+int tk_tuned_map_find(tk_tuned_map *m, tk_context *ctx, int slot, const char *key,
+                      const tk_problem *p, tk_choice *out) {
+  uint64_t h = hash_of(slot, key);
+  int found = 0;
+  pthread_rwlock_rdlock(&m->lock);
+  if (m->cap) {
+    entry *x = probe(m->e, m->cap, slot, key, h);
+    if (x->key && x->state != UNRESOLVED) {
+      found = x->state == USABLE ? 1 : -1;
+      if (found == 1) *out = x->choice;
+    }
+  }
+  pthread_rwlock_unlock(&m->lock);
+  if (found) return found == 1;
+
+  pthread_rwlock_wrlock(&m->lock);
+  entry *x = m->cap ? probe(m->e, m->cap, slot, key, h) : NULL;
+  if (x && x->key && x->loaded && x->state == UNRESOLVED) resolve(x, ctx, p, TK_CHOICE_CACHE);
+  if (!(x && x->key && x->loaded && x->state == USABLE)) {
+    x = nearest(m, ctx, slot, key, p);
+    if (!x) put_locked(m, slot, key, NULL, NULL, 0); /* memoised miss */
+  }
+  if (x && x->state == USABLE) {
+    *out = x->choice;
+    found = 1;
+  }
+  pthread_rwlock_unlock(&m->lock);
+  return found;
+}
+
+int tk_tuned_map_put(tk_tuned_map *m, int slot, const char *key, const char *impl,
+                     const char *config) {
+  pthread_rwlock_wrlock(&m->lock);
+  /* Memos of the nearest rule (and of misses) may now be stale. */
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->e[i].key && !m->e[i].loaded) m->e[i].state = UNRESOLVED;
+  entry *x = put_locked(m, slot, key, impl, config, 1);
+  pthread_rwlock_unlock(&m->lock);
+  return x != NULL;
+}

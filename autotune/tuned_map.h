@@ -1,0 +1,34 @@
+/* tuned_map.h: the in-memory map of tuned choices a context dispatches by,
+ * loaded once from the SQLite cache at context creation so a call on a
+ * tuned shape costs a hash lookup, never a query. Safe for concurrent use. */
+#ifndef TK_AUTOTUNE_TUNED_MAP_H
+#define TK_AUTOTUNE_TUNED_MAP_H
+
+#include "choose.h"
+
+typedef struct tk_tuned_map tk_tuned_map;
+
+/* A map holding, for each device fingerprint fps[slot], the best choices
+ * the cache at path has for it. A missing file or ":memory:" gives an empty
+ * map; an unreadable or corrupt cache gives an empty map and a warning in
+ * the log. NULL only when out of memory. */
+tk_tuned_map *tk_tuned_map_load(const char *path, const char *const *fps, int n_slots);
+void tk_tuned_map_free(tk_tuned_map *m);
+
+/* Entries loaded or added. */
+int tk_tuned_map_size(tk_tuned_map *m);
+
+/* The tuned choice for problem p (whose key is key) on device slot: the
+ * exact key's entry (source TK_CHOICE_CACHE), else the nearest tuned shape
+ * of the same op and parameters (key_distance.h; TK_CHOICE_NEAREST). An
+ * entry whose impl is unknown or cannot run p, or whose config does not
+ * parse or is invalid for p, is skipped with one log line. 1 with *out
+ * filled, 0 when nothing usable is tuned. Results are memoised per key. */
+int tk_tuned_map_find(tk_tuned_map *m, tk_context *ctx, int slot, const char *key,
+                      const tk_problem *p, tk_choice *out);
+
+/* Adds (or replaces) the tuned choice of (slot, key); 0 when out of memory. */
+int tk_tuned_map_put(tk_tuned_map *m, int slot, const char *key, const char *impl,
+                     const char *config);
+
+#endif
