@@ -17,7 +17,8 @@ void tk_cli_error(const char *fmt, ...) {
 }
 
 void tk_cli_usage(const tk_cli_cmd *cmd, FILE *f) {
-  fprintf(f, "usage: tokamax-tune %s [options]\n  %s\n", cmd->name, cmd->summary);
+  fprintf(f, "usage: tokamax-tune %s [options]%s%s\n  %s\n", cmd->name,
+          cmd->args_metavar ? " " : "", cmd->args_metavar ? cmd->args_metavar : "", cmd->summary);
   fprintf(f, "options:\n");
   for (int i = 0; i < cmd->n_opts; i++) {
     const tk_cli_opt *o = &cmd->opts[i];
@@ -63,6 +64,7 @@ static int usage_error(const tk_cli_cmd *cmd) {
 }
 
 int tk_cli_parse(const tk_cli_cmd *cmd, int argc, char **argv) {
+  int n_pos = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -70,6 +72,10 @@ int tk_cli_parse(const tk_cli_cmd *cmd, int argc, char **argv) {
       return 0;
     }
     if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+      if (cmd->args_metavar && n_pos < cmd->max_args) {
+        cmd->args[n_pos++] = argv[i];
+        continue;
+      }
       tk_cli_error("%s: unexpected argument '%s'", cmd->name, a);
       return usage_error(cmd);
     }
@@ -98,6 +104,13 @@ int tk_cli_parse(const tk_cli_cmd *cmd, int argc, char **argv) {
       text = argv[++i];
     }
     if (set_value(cmd, o, text) != 0) return usage_error(cmd);
+  }
+  if (cmd->args_metavar) {
+    if (n_pos < cmd->min_args) {
+      tk_cli_error("%s: needs %s", cmd->name, cmd->args_metavar);
+      return usage_error(cmd);
+    }
+    *cmd->n_args = n_pos;
   }
   return -1;
 }

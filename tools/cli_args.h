@@ -2,7 +2,8 @@
  *
  * Long options only: `--name value`, `--name=value`, and flags `--name`.
  * `--help` / `-h` prints the command's usage. An unknown option, a missing
- * or malformed value, or a stray argument is a usage error (exit 2). */
+ * or malformed value, a positional argument the command does not take, or
+ * too few/many of them is a usage error (exit 2). */
 #ifndef TK_TOOLS_CLI_ARGS_H
 #define TK_TOOLS_CLI_ARGS_H
 
@@ -30,6 +31,11 @@ typedef struct {
   const char *summary; /* one line, shown in `tokamax-tune help` too */
   const tk_cli_opt *opts;
   int n_opts;
+  /* Positional arguments (files): none unless args_metavar is set. */
+  const char *args_metavar; /* shown in usage, e.g. "FILE..." */
+  int min_args, max_args;
+  char **args;              /* receives them, max_args long */
+  int *n_args;
 } tk_cli_cmd;
 
 /* Parses argv[1..argc) (argv[0] is the subcommand name) into cmd's option

@@ -231,7 +231,7 @@ int tk_cmd_check(int argc, char **argv) {
       {"threads", TK_OPT_INT, "N", "worker threads (default 0: one per physical core)", &o.threads, 0},
   };
   const tk_cli_cmd cmd = {"check", "run every implementation on a suite, check and time it", opts,
-                          (int)(sizeof opts / sizeof opts[0])};
+                          (int)(sizeof opts / sizeof opts[0]), NULL, 0, 0, NULL, NULL};
   int rc = tk_cli_parse(&cmd, argc, argv);
   if (rc >= 0) return rc;
   int op = resolve_filters(&o);

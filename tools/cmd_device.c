@@ -91,7 +91,8 @@ int tk_cmd_device(int argc, char **argv) {
   const tk_cli_opt opts[] = {
       {"json", TK_OPT_FLAG, NULL, "print tk_context_describe's JSON instead of text", &json, 0},
   };
-  const tk_cli_cmd cmd = {"device", "show what the library detected on this machine", opts, 1};
+  const tk_cli_cmd cmd = {"device", "show what the library detected on this machine", opts, 1,
+                          NULL, 0, 0, NULL, NULL};
   int rc = tk_cli_parse(&cmd, argc, argv);
   if (rc >= 0) return rc;
 

@@ -8,5 +8,11 @@
 
 int tk_cmd_device(int argc, char **argv);
 int tk_cmd_check(int argc, char **argv);
+int tk_cmd_sweep(int argc, char **argv);
+int tk_cmd_show(int argc, char **argv);
+int tk_cmd_export(int argc, char **argv);
+int tk_cmd_import(int argc, char **argv);
+int tk_cmd_merge(int argc, char **argv);
+int tk_cmd_clear(int argc, char **argv);
 
 #endif

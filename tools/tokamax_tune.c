@@ -17,6 +17,12 @@ static const tk_subcommand commands[] = {
     {"device", "show the detected CPU (ISA, cores, caches) and CUDA devices", tk_cmd_device},
     {"check", "run every implementation on a suite and check it against the reference",
      tk_cmd_check},
+    {"sweep", "tune a suite (or one problem) into the tuning cache and show the choices", tk_cmd_sweep},
+    {"show", "list what the tuning cache holds (best choices or every measurement)", tk_cmd_show},
+    {"export", "write the cache (or one device's part) to a portable file", tk_cmd_export},
+    {"import", "read portable files into the cache (newer measurements win)", tk_cmd_import},
+    {"merge", "join portable files (e.g. a sharded sweep) into one file", tk_cmd_merge},
+    {"clear", "delete cached results (all, one device, one op)", tk_cmd_clear},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -46,7 +46,8 @@ static inline __m256 tk256_load_n(const void *p, tk_dtype d, int64_t n) {
     return _mm256_loadu_ps(f);
   }
   memcpy(h, p, (size_t)n * 2);
-  return tk256_load(h, d);
+  __m128i v = _mm_loadu_si128((const __m128i *)h);
+  return d == TK_BF16 ? tk256_bf16_to_f32(v) : _mm256_cvtph_ps(v);
 }
 
 /* Stores 8 lanes of v at p in dtype d. */
@@ -69,6 +70,26 @@ static inline void tk256_store_n(void *p, tk_dtype d, __m256 v, int64_t n) {
   unsigned char tmp[32];
   tk256_store(tmp, d, v);
   memcpy(p, tmp, (size_t)(n * tk_dtype_size(d)));
+}
+
+/* Transposes the 8 x 8 matrix of floats held in r[0..7] (row i in r[i]) in
+ * place: afterwards r[c] holds column c. */
+static inline void tk256_transpose8(__m256 r[8]) {
+  __m256 t[8], s[8];
+  for (int i = 0; i < 4; i++) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; i++) {
+    s[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    s[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+    s[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    s[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+  }
+  for (int j = 0; j < 4; j++) {
+    r[j] = _mm256_permute2f128_ps(s[j], s[j + 4], 0x20);
+    r[j + 4] = _mm256_permute2f128_ps(s[j], s[j + 4], 0x31);
+  }
 }
 
 #endif

@@ -1,0 +1,111 @@
+/* cmd_cache_files.c: `tokamax-tune export`, `import`, `merge` and `clear`:
+ * moving tuning results between machines as portable files (format in
+ * docs/cache.md) and deleting them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cache_cli.h"
+#include "cli_args.h"
+#include "commands.h"
+
+#define MAX_FILES 256
+
+int tk_cmd_export(int argc, char **argv) {
+  const char *db = NULL, *device = NULL;
+  char *file[1];
+  int n = 0;
+  const tk_cli_opt opts[] = {
+      {"db", TK_OPT_STRING, "PATH", "tuning cache (default: the one contexts use)", &db, 0},
+      {"device", TK_OPT_STRING, "this|all|FP", "whose results (default: all)", &device, 0},
+  };
+  const tk_cli_cmd cmd = {"export", "write the tuning cache to a portable file", opts, 2,
+                          "FILE", 1, 1, file, &n};
+  int rc = tk_cli_parse(&cmd, argc, argv);
+  if (rc >= 0) return rc;
+  char fp[512];
+  const char *dev = cache_cli_device(device ? device : "all", fp, sizeof fp);
+  tk_cache *c;
+  if (!cache_cli_open("export", db, TK_CACHE_CREATE, &c)) return 1;
+  tk_status s = tk_cache_export(c, file[0], dev);
+  if (s != TK_OK) tk_cli_error("export: %s", tk_last_error());
+  tk_cache_close(c);
+  return s == TK_OK ? 0 : 1;
+}
+
+int tk_cmd_import(int argc, char **argv) {
+  const char *db = NULL;
+  char *files[MAX_FILES];
+  int n = 0;
+  const tk_cli_opt opts[] = {
+      {"db", TK_OPT_STRING, "PATH", "tuning cache (default: the one contexts use)", &db, 0},
+  };
+  const tk_cli_cmd cmd = {"import", "read portable files into the tuning cache (all or nothing)",
+                          opts, 1, "FILE...", 1, MAX_FILES, files, &n};
+  int rc = tk_cli_parse(&cmd, argc, argv);
+  if (rc >= 0) return rc;
+  tk_cache *c;
+  if (!cache_cli_open("import", db, TK_CACHE_CREATE, &c)) return 1;
+  int64_t count = 0;
+  tk_status s = tk_cache_import(c, (const char *const *)files, n, &count);
+  if (s != TK_OK) tk_cli_error("import: %s", tk_last_error());
+  else fprintf(stderr, "imported %lld measurements from %d file%s into %s\n", (long long)count, n,
+               n == 1 ? "" : "s", tk_cache_path(c));
+  tk_cache_close(c);
+  return s == TK_OK ? 0 : 1;
+}
+
+int tk_cmd_merge(int argc, char **argv) {
+  const char *out = NULL;
+  char *files[MAX_FILES];
+  int n = 0;
+  const tk_cli_opt opts[] = {
+      {"out", TK_OPT_STRING, "FILE", "the merged portable file to write (required)", &out, 0},
+  };
+  const tk_cli_cmd cmd = {"merge", "join portable files (e.g. the shards of a sweep) into one",
+                          opts, 1, "FILE...", 1, MAX_FILES, files, &n};
+  int rc = tk_cli_parse(&cmd, argc, argv);
+  if (rc >= 0) return rc;
+  if (!out) {
+    tk_cli_error("merge: --out FILE is required");
+    return 2;
+  }
+  tk_cache *c;
+  if (tk_cache_open(":memory:", TK_CACHE_CREATE, 0, &c) != TK_OK) {
+    tk_cli_error("merge: %s", tk_last_error());
+    return 1;
+  }
+  int64_t count = 0;
+  tk_status s = tk_cache_import(c, (const char *const *)files, n, &count);
+  if (s == TK_OK) s = tk_cache_export(c, out, NULL);
+  if (s != TK_OK) tk_cli_error("merge: %s", tk_last_error());
+  else fprintf(stderr, "merged %lld measurements from %d files into %s\n", (long long)count, n, out);
+  tk_cache_close(c);
+  return s == TK_OK ? 0 : 1;
+}
+
+int tk_cmd_clear(int argc, char **argv) {
+  const char *db = NULL, *device = NULL, *op = NULL;
+  const tk_cli_opt opts[] = {
+      {"db", TK_OPT_STRING, "PATH", "tuning cache (default: the one contexts use)", &db, 0},
+      {"device", TK_OPT_STRING, "this|all|FP", "whose results (default: all)", &device, 0},
+      {"op", TK_OPT_STRING, "OP", "only this op's results", &op, 0},
+  };
+  const tk_cli_cmd cmd = {"clear", "delete cached results", opts, 3, NULL, 0, 0, NULL, NULL};
+  int rc = tk_cli_parse(&cmd, argc, argv);
+  if (rc >= 0) return rc;
+  tk_op v;
+  if (op && tk_op_from_name(op, &v) != TK_OK) {
+    tk_cli_error("clear: unknown op '%s'", op);
+    return 2;
+  }
+  char fp[512];
+  const char *dev = cache_cli_device(device ? device : "all", fp, sizeof fp);
+  tk_cache *c;
+  if (!cache_cli_open("clear", db, TK_CACHE_CREATE, &c)) return 1;
+  int64_t deleted = 0;
+  tk_status s = tk_cache_clear(c, dev, op, &deleted);
+  if (s != TK_OK) tk_cli_error("clear: %s", tk_last_error());
+  else fprintf(stderr, "deleted %lld rows from %s\n", (long long)deleted, tk_cache_path(c));
+  tk_cache_close(c);
+  return s == TK_OK ? 0 : 1;
+}

@@ -1,0 +1,231 @@
+/* cmd_sweep.c: `tokamax-tune sweep`: tunes every problem of a suite (or one
+ * given on the command line) into the tuning cache and prints what it
+ * chose, how fast, and the speed-up over the heuristic default and the
+ * reference. Resumes: candidates already measured are not rerun. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_args.h"
+#include "commands.h"
+#include "kernels/runtime/context.h"
+#include "sweep_output.h"
+#include "sweep_target.h"
+
+typedef struct {
+  const char *suite, *problem, *op, *impl, *budget, *shard, *db;
+  int seed, threads, remeasure, json, quiet;
+} sweep_opts;
+
+/* Parses "i/n" (0 <= i < n) into *i, *n; 0 on a malformed value. */
+static int parse_shard(const char *s, int *i, int *n) {
+  char tail;
+  return sscanf(s, "%d/%d%c", i, n, &tail) == 2 && *n >= 1 && *i >= 0 && *i < *n;
+}
+
+/* The op named by the first word of spec; -1 if none. */
+static int spec_op(const char *spec) {
+  char word[64];
+  tk_op op;
+  if (sscanf(spec, "%63s", word) != 1 || tk_op_from_name(word, &op) != TK_OK) return -1;
+  return (int)op;
+}
+
+/* Checks the options; the op filter (-1: all) in *op. 0 on a usage error. */
+static int check_opts(const sweep_opts *o, int *op, double *budget, int *shard_i, int *shard_n) {
+  *op = -1;
+  *budget = 0;
+  *shard_i = 0;
+  *shard_n = 1;
+  if (o->suite && o->problem) {
+    tk_cli_error("sweep: give --suite or --problem, not both");
+    return 0;
+  }
+  if (o->op) {
+    tk_op v;
+    if (tk_op_from_name(o->op, &v) != TK_OK) {
+      tk_cli_error("sweep: unknown op '%s' (attention, grouped_gemm, moe_permute, moe_unpermute, "
+                   "paged_attention)", o->op);
+      return 0;
+    }
+    *op = (int)v;
+  }
+  if (o->budget) {
+    char *end;
+    *budget = strtod(o->budget, &end);
+    if (*end || !(*budget > 0) || !isfinite(*budget)) {
+      tk_cli_error("sweep: --budget '%s' is not a positive number of seconds", o->budget);
+      return 0;
+    }
+  }
+  if (o->shard && !parse_shard(o->shard, shard_i, shard_n)) {
+    tk_cli_error("sweep: --shard '%s' must be i/n with 0 <= i < n", o->shard);
+    return 0;
+  }
+  return 1;
+}
+
+/* Sweeps one problem; fills *r. */
+static void sweep_one(tk_context *ctx, tk_cache *cache, const char *fp, const char *spec,
+                      uint64_t seed, const tk_sweep_options *so, sweep_progress *pr,
+                      sweep_result *r) {
+  snprintf(r->spec, sizeof r->spec, "%s", spec);
+  pr->spec = spec;
+  case_target *ct = NULL;
+  tk_sweep_target t;
+  tk_status s = case_target_create(ctx, spec, seed, &ct, &t, r->err, sizeof r->err);
+  if (s == TK_OK) {
+    r->flops = case_target_flops(ct);
+    r->bytes = case_target_bytes(ct);
+    s = tk_sweep_problem(ctx, cache, fp, &t, so, &r->s);
+    if (s != TK_OK) snprintf(r->err, sizeof r->err, "%s", tk_last_error());
+  }
+  r->ok = s == TK_OK;
+  sweep_progress_problem(pr, r->ok ? &r->s : NULL, r->err);
+  case_target_destroy(ct);
+}
+
+/* Opens the cache and records this machine's description; 0 on failure. */
+static int open_cache(tk_context *ctx, tk_cache **cache, char *fp, size_t fp_len) {
+  if (tk_cache_open(ctx->cache_path, TK_CACHE_CREATE, 0, cache) != TK_OK) {
+    tk_cli_error("sweep: %s", tk_last_error());
+    return 0;
+  }
+  tk_device_fingerprint_cpu(&ctx->dev, fp, fp_len);
+  int len = tk_device_json(&ctx->dev, NULL, 0);
+  char *desc = malloc((size_t)len + 1);
+  int64_t id;
+  tk_status s = desc ? (tk_device_json(&ctx->dev, desc, (size_t)len + 1),
+                        tk_cache_device_id(*cache, fp, desc, &id))
+                     : TK_ERR_OUT_OF_MEMORY;
+  free(desc);
+  if (s != TK_OK) {
+    tk_cli_error("sweep: %s", tk_last_error());
+    tk_cache_close(*cache);
+    return 0;
+  }
+  return 1;
+}
+
+/* Sweeps the problems of this shard; the exit code. */
+static int run(const sweep_opts *o, char **specs, const int *lines, int n, double budget) {
+  tk_context_options copts = {o->db, o->threads, TK_TUNE_OFF, NULL};
+  tk_context *ctx = NULL;
+  if (tk_context_create(&copts, &ctx) != TK_OK) {
+    tk_cli_error("sweep: cannot create a context: %s", tk_last_error());
+    return 1;
+  }
+  tk_cache *cache;
+  char fp[512];
+  if (!open_cache(ctx, &cache, fp, sizeof fp)) {
+    tk_context_destroy(ctx);
+    return 1;
+  }
+  sweep_result *res = calloc((size_t)n, sizeof *res);
+  if (!res) {
+    tk_cli_error("sweep: out of memory");
+    tk_cache_close(cache);
+    tk_context_destroy(ctx);
+    return 1;
+  }
+  sweep_progress pr;
+  sweep_progress_begin(&pr, n, o->json, o->quiet);
+  tk_sweep_options so = tk_sweep_defaults();
+  so.impls = o->impl;
+  so.budget_s = budget;
+  so.seed = (uint64_t)o->seed;
+  so.remeasure = o->remeasure;
+  so.progress = sweep_progress_event;
+  so.progress_user = &pr;
+  if (!o->quiet) fprintf(stderr, "sweeping %d problems into %s\n", n, ctx->cache_path);
+  int failed = 0;
+  for (int i = 0; i < n; i++) {
+    sweep_one(ctx, cache, fp, specs[i], 1000u + (uint64_t)lines[i], &so, &pr, &res[i]);
+    failed += !res[i].ok;
+  }
+  sweep_print_results(res, n, o->json);
+  free(res);
+  tk_cache_close(cache);
+  tk_context_destroy(ctx);
+  if (failed) fprintf(stderr, "tokamax-tune: sweep: %d of %d problems failed\n", failed, n);
+  return failed ? 1 : 0;
+}
+
+int tk_cmd_sweep(int argc, char **argv) {
+  sweep_opts o = {0};
+  o.seed = 1;
+  const tk_cli_opt opts[] = {
+      {"suite", TK_OPT_STRING, "NAME|PATH", "suite name (regress/suites/NAME.suite) or file; default quick",
+       &o.suite, 0},
+      {"problem", TK_OPT_STRING, "SPEC", "one problem, e.g. \"grouped_gemm dtype=f32 M=512 K=1024 N=1024 G=8\"",
+       &o.problem, 0},
+      {"op", TK_OPT_STRING, "OP", "only problems of this op", &o.op, 0},
+      {"impl", TK_OPT_STRING, "A,B", "only these implementations", &o.impl, 0},
+      {"budget", TK_OPT_STRING, "SECONDS", "per problem: a seeded sample of configs within this time",
+       &o.budget, 0},
+      {"seed", TK_OPT_INT, "N", "seed of the --budget sample (default 1)", &o.seed, 0},
+      {"shard", TK_OPT_STRING, "I/N", "only problems i, i+n, i+2n, ... (merge the shards' exports after)",
+       &o.shard, 0},
+      {"db", TK_OPT_STRING, "PATH", "tuning cache (default $TOKAMAX_CACHE, else ~/.cache/tokamax/tune.db)",
+       &o.db, 0},
+      {"threads", TK_OPT_INT, "N", "worker threads (default 0: one per physical core)", &o.threads, 0},
+      {"remeasure", TK_OPT_FLAG, NULL, "measure again candidates the cache already has", &o.remeasure, 0},
+      {"json", TK_OPT_FLAG, NULL, "print the results as JSON", &o.json, 0},
+      {"quiet", TK_OPT_FLAG, NULL, "no progress output", &o.quiet, 0},
+  };
+  const tk_cli_cmd cmd = {"sweep", "tune a suite or one problem into the tuning cache", opts,
+                          (int)(sizeof opts / sizeof opts[0]), NULL, 0, 0, NULL, NULL};
+  int rc = tk_cli_parse(&cmd, argc, argv);
+  if (rc >= 0) return rc;
+  int op, shard_i, shard_n;
+  double budget;
+  if (!check_opts(&o, &op, &budget, &shard_i, &shard_n)) return 2;
+
+  char err[512];
+  tk_suite suite = {0};
+  char *one[1] = {(char *)o.problem};
+  int one_line[1] = {0};
+  char **specs = one;
+  int *lines = one_line, n = 1;
+  if (o.problem) {
+    tk_case *c;
+    if (tk_case_create(o.problem, 1, &c, err, sizeof err) != TK_OK) {
+      tk_cli_error("sweep: --problem: %s", err);
+      return 2;
+    }
+    tk_case_destroy(c);
+  } else {
+    if (tk_suite_load(o.suite ? o.suite : "quick", &suite, err, sizeof err) != TK_OK) {
+      tk_cli_error("sweep: %s", err);
+      return 2;
+    }
+    specs = suite.specs;
+    lines = suite.line_numbers;
+    n = suite.count;
+  }
+  /* The op filter and shard, in place. */
+  char **sel = malloc((size_t)n * sizeof *sel);
+  int *sel_lines = malloc((size_t)n * sizeof *sel_lines), m = 0, k = 0;
+  for (int i = 0; sel && sel_lines && i < n; i++) {
+    if (op >= 0 && spec_op(specs[i]) != op) continue;
+    if (k++ % shard_n == shard_i) {
+      sel[m] = specs[i];
+      sel_lines[m++] = lines[i];
+    }
+  }
+  if (!sel || !sel_lines) {
+    tk_cli_error("sweep: out of memory");
+    rc = 1;
+  } else if (m == 0) {
+    tk_cli_error("sweep: no problem to sweep%s%s%s", o.op ? " of op " : "", o.op ? o.op : "",
+                 o.shard ? " in this shard" : "");
+    rc = 1;
+  } else {
+    rc = run(&o, sel, sel_lines, m, budget);
+  }
+  free(sel);
+  free(sel_lines);
+  tk_suite_free(&suite);
+  return rc;
+}

@@ -1,0 +1,23 @@
+/* sweep_target.h: a sweep target (autotune/sweep.h) built from a regress
+ * case: candidates are checked with the case's full checks and timed over
+ * several copies of the inputs, rotated so caches do not flatter. */
+#ifndef TK_TOOLS_SWEEP_TARGET_H
+#define TK_TOOLS_SWEEP_TARGET_H
+
+#include "autotune/sweep.h"
+#include "regress/case.h"
+
+typedef struct case_target case_target;
+
+/* Builds the case of spec (seed) plus enough input copies to exceed the
+ * CPU caches (at most 16 and 512 MiB), computes the expected outputs, and
+ * fills *t. On failure returns the status with the reason in err. */
+tk_status case_target_create(tk_context *ctx, const char *spec, uint64_t seed, case_target **out,
+                             tk_sweep_target *t, char *err, size_t err_len);
+void case_target_destroy(case_target *ct);
+
+/* The case's useful work, for rates (tk_case_flops / tk_case_bytes). */
+double case_target_flops(const case_target *ct);
+double case_target_bytes(const case_target *ct);
+
+#endif
