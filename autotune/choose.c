@@ -7,6 +7,8 @@
 
 #include "../kernels/runtime/status.h"
 #include "config.h"
+#include "fault.h"
+#include "measure.h"
 #include "on_miss.h"
 #include "tuned_map.h"
 
@@ -179,7 +181,10 @@ tk_status tk_execute(tk_context *ctx, const tk_problem *p, const tk_choice *c) {
                      tk_op_name(p->op), c->impl->name, ws_bytes);
   }
   tk_exec ex = {ctx->pool, &ctx->dev, ctx->cuda_stream};
+  const int fault = tk_fault_armed(c->impl);
+  const double t0 = fault ? tk_now_ns() : 0;
   tk_status s = c->impl->run(p, &c->cfg, &ex, ws);
+  if (fault && s == TK_OK) tk_fault_after_run(p, c->impl, tk_now_ns() - t0);
   free(ws);
   return s;
 }

@@ -13,53 +13,20 @@
 #include "tolerance.h"
 #include "tuned_map.h"
 
-#define MAX_OUTPUTS 4
-
-/* The output tensors of p (present ones), as pointers into p. */
-static int outputs_of(tk_problem *p, tk_tensor **o) {
-  int n = 0;
-  switch (p->op) {
-    case TK_OP_ATTENTION:
-      o[n++] = &p->u.attention.out;
-      if (p->u.attention.lse.present) o[n++] = &p->u.attention.lse;
-      break;
-    case TK_OP_GROUPED_GEMM: o[n++] = &p->u.grouped_gemm.out; break;
-    case TK_OP_MOE_PERMUTE:
-      o[n++] = &p->u.moe_permute.permuted;
-      o[n++] = &p->u.moe_permute.group_sizes;
-      o[n++] = &p->u.moe_permute.dest;
-      break;
-    case TK_OP_MOE_UNPERMUTE: o[n++] = &p->u.moe_unpermute.out; break;
-    case TK_OP_PAGED_ATTENTION: o[n++] = &p->u.paged_attention.out; break;
-    default: break;
-  }
-  return n;
-}
-
-/* Elements from the first to one past the last element of t. */
-static int64_t extent(const tk_tensor *t) {
-  int64_t e = 1;
-  for (int d = 0; d < t->ndim; d++) {
-    if (t->shape[d] == 0) return 0;
-    e += (t->shape[d] - 1) * t->stride[d];
-  }
-  return e;
-}
-
 typedef struct {
   const tk_problem *user;   /* the caller's problem: its outputs are the initial contents */
   tk_problem cand, ref;     /* copies writing to scratch */
   int n_out;
-  tk_tensor *cand_out[MAX_OUTPUTS], *ref_out[MAX_OUTPUTS];
-  size_t bytes[MAX_OUTPUTS];
+  tk_tensor *cand_out[TK_MAX_OUTPUTS], *ref_out[TK_MAX_OUTPUTS];
+  size_t bytes[TK_MAX_OUTPUTS];
   tk_context *ctx;
 } target_data;
 
 /* Resets the candidate's scratch outputs to the caller's output contents. */
 static void reset_outputs(target_data *d) {
   tk_problem tmp = *d->user;
-  tk_tensor *src[MAX_OUTPUTS];
-  outputs_of(&tmp, src);
+  tk_tensor *src[TK_MAX_OUTPUTS];
+  tk_problem_outputs(&tmp, src);
   for (int i = 0; i < d->n_out; i++) memcpy(d->cand_out[i]->data, src[i]->data, d->bytes[i]);
 }
 
@@ -121,13 +88,13 @@ static tk_status run(void *user, const tk_choice *c, int rep, double *self_ns) {
  * the caller's output contents; 0 when out of memory. */
 static int make_scratch(target_data *d) {
   tk_problem user = *d->user;
-  tk_tensor *src[MAX_OUTPUTS];
-  d->n_out = outputs_of(&user, src);
-  outputs_of(&d->cand, d->cand_out);
-  outputs_of(&d->ref, d->ref_out);
+  tk_tensor *src[TK_MAX_OUTPUTS];
+  d->n_out = tk_problem_outputs(&user, src);
+  tk_problem_outputs(&d->cand, d->cand_out);
+  tk_problem_outputs(&d->ref, d->ref_out);
   for (int i = 0; i < d->n_out; i++) d->cand_out[i]->data = d->ref_out[i]->data = NULL;
   for (int i = 0; i < d->n_out; i++) {
-    d->bytes[i] = (size_t)(extent(src[i]) * tk_dtype_size(src[i]->dtype));
+    d->bytes[i] = (size_t)(tk_tensor_extent(src[i]) * tk_dtype_size(src[i]->dtype));
     void *a = malloc(d->bytes[i] + 1), *b = malloc(d->bytes[i] + 1);
     d->cand_out[i]->data = a;
     d->ref_out[i]->data = b;

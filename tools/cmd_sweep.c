@@ -11,7 +11,7 @@
 #include "commands.h"
 #include "kernels/runtime/context.h"
 #include "sweep_output.h"
-#include "sweep_target.h"
+#include "regress/case_sweep.h"
 
 typedef struct {
   const char *suite, *problem, *op, *impl, *budget, *shard, *db;

@@ -81,4 +81,12 @@ tk_status tk_problem_validate(tk_op op, const void *args, int need_data, tk_prob
  * length it needed (like snprintf). Defined in kernels/problem_key.c. */
 int tk_problem_key(const tk_problem *p, char *buf, size_t len);
 
+/* The output tensors of p (present ones, at most TK_MAX_OUTPUTS), as
+ * pointers into p; returns how many. Defined in kernels/problem_outputs.c. */
+#define TK_MAX_OUTPUTS 4
+int tk_problem_outputs(tk_problem *p, tk_tensor **outs);
+
+/* Elements from the first to one past the last element of t (0 if empty). */
+int64_t tk_tensor_extent(const tk_tensor *t);
+
 #endif

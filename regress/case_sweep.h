@@ -1,8 +1,8 @@
-/* sweep_target.h: a sweep target (autotune/sweep.h) built from a regress
+/* case_sweep.h: a sweep target (autotune/sweep.h) built from a regress
  * case: candidates are checked with the case's full checks and timed over
  * several copies of the inputs, rotated so caches do not flatter. */
-#ifndef TK_TOOLS_SWEEP_TARGET_H
-#define TK_TOOLS_SWEEP_TARGET_H
+#ifndef TK_REGRESS_CASE_SWEEP_H
+#define TK_REGRESS_CASE_SWEEP_H
 
 #include "autotune/sweep.h"
 #include "regress/case.h"

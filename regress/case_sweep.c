@@ -1,6 +1,6 @@
-/* sweep_target.c: checking through tk_case_run + tk_case_check; timing
+/* case_sweep.c: checking through tk_case_run + tk_case_check; timing
  * through tk_execute on the validated problems of the input copies. */
-#include "sweep_target.h"
+#include "regress/case_sweep.h"
 
 #include <stdio.h>
 #include <stdlib.h>
