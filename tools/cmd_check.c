@@ -9,6 +9,7 @@
 
 #include "check_output.h"
 #include "cli_args.h"
+#include "cli_lookup.h"
 #include "commands.h"
 #include "regress/case.h"
 #include "tokamax.h"
@@ -109,27 +110,6 @@ static void check_impl(tk_context *ctx, tk_case *c, const char *impl, int repeat
   tk_plan_destroy(plan);
 }
 
-/* The op named by the first word of spec; -1 if none. */
-static int spec_op(const char *spec) {
-  char word[64];
-  tk_op op;
-  if (sscanf(spec, "%63s", word) != 1 || tk_op_from_name(word, &op) != TK_OK) return -1;
-  return (int)op;
-}
-
-/* 1 if impl is an implementation of op (or of any op when op < 0). */
-static int impl_exists(const char *impl, int op) {
-  for (int o = 0; o < TK_OP_COUNT; o++) {
-    if (op >= 0 && o != op) continue;
-    const char *names[16];
-    int n = 0;
-    if (tk_impl_list((tk_op)o, names, 16, &n) != TK_OK) continue;
-    for (int i = 0; i < n && i < 16; i++)
-      if (strcmp(names[i], impl) == 0) return 1;
-  }
-  return 0;
-}
-
 /* Checks every matching implementation of one case; adds to *failed. */
 static void check_case(tk_context *ctx, const char *spec, uint64_t seed, const check_opts *o,
                        check_output *out, int *failed) {
@@ -176,7 +156,7 @@ static int resolve_filters(const check_opts *o) {
     }
     op = (int)v;
   }
-  if (o->impl && !impl_exists(o->impl, op)) {
+  if (o->impl && !tk_cli_impl_exists(o->impl, op)) {
     tk_cli_error("check: no implementation '%s'%s%s", o->impl, o->op ? " of op " : "",
                  o->op ? o->op : "");
     return -2;
@@ -194,7 +174,7 @@ static int run_suite(const tk_suite *suite, int op, const check_opts *o) {
   }
   int width = 4, matched = 0, failed = 0;
   for (int i = 0; i < suite->count; i++)
-    if (op < 0 || spec_op(suite->specs[i]) == op) {
+    if (op < 0 || tk_cli_spec_op(suite->specs[i]) == op) {
       int len = (int)strlen(suite->specs[i]);
       if (len > width) width = len;
       matched++;
@@ -208,7 +188,7 @@ static int run_suite(const tk_suite *suite, int op, const check_opts *o) {
   check_output_begin(&out, o->json, width);
   int progress = !o->json && isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
   for (int i = 0, k = 0; i < suite->count; i++) {
-    if (op >= 0 && spec_op(suite->specs[i]) != op) continue;
+    if (op >= 0 && tk_cli_spec_op(suite->specs[i]) != op) continue;
     if (progress) fprintf(stderr, "[%d/%d] %s\n", ++k, matched, suite->specs[i]);
     check_case(ctx, suite->specs[i], 1000u + (uint64_t)suite->line_numbers[i], o, &out, &failed);
   }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli_args.h"
+#include "cli_lookup.h"
 #include "commands.h"
 #include "kernels/runtime/context.h"
 #include "sweep_output.h"
@@ -22,14 +23,6 @@ typedef struct {
 static int parse_shard(const char *s, int *i, int *n) {
   char tail;
   return sscanf(s, "%d/%d%c", i, n, &tail) == 2 && *n >= 1 && *i >= 0 && *i < *n;
-}
-
-/* The op named by the first word of spec; -1 if none. */
-static int spec_op(const char *spec) {
-  char word[64];
-  tk_op op;
-  if (sscanf(spec, "%63s", word) != 1 || tk_op_from_name(word, &op) != TK_OK) return -1;
-  return (int)op;
 }
 
 /* Checks the options; the op filter (-1: all) in *op. 0 on a usage error. */
@@ -58,6 +51,17 @@ static int check_opts(const sweep_opts *o, int *op, double *budget, int *shard_i
       tk_cli_error("sweep: --budget '%s' is not a positive number of seconds", o->budget);
       return 0;
     }
+  }
+  for (const char *s = o->impl; s && *s;) {
+    size_t len = strcspn(s, ",");
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), s);
+    if (len && !tk_cli_impl_exists(name, *op)) {
+      tk_cli_error("sweep: no implementation '%s'%s%s", name, o->op ? " of op " : "",
+                   o->op ? o->op : "");
+      return 0;
+    }
+    s += len + (s[len] == ',');
   }
   if (o->shard && !parse_shard(o->shard, shard_i, shard_n)) {
     tk_cli_error("sweep: --shard '%s' must be i/n with 0 <= i < n", o->shard);
@@ -208,7 +212,7 @@ int tk_cmd_sweep(int argc, char **argv) {
   char **sel = malloc((size_t)n * sizeof *sel);
   int *sel_lines = malloc((size_t)n * sizeof *sel_lines), m = 0, k = 0;
   for (int i = 0; sel && sel_lines && i < n; i++) {
-    if (op >= 0 && spec_op(specs[i]) != op) continue;
+    if (op >= 0 && tk_cli_spec_op(specs[i]) != op) continue;
     if (k++ % shard_n == shard_i) {
       sel[m] = specs[i];
       sel_lines[m++] = lines[i];

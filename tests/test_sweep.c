@@ -1,0 +1,114 @@
+/* test_sweep: the sweep engine on small problems: every runnable candidate
+ * measured once and recorded, the best is the fastest ok one, a rerun
+ * resumes (measures nothing), --remeasure measures again, a budget keeps the
+ * heuristic configs and skips the rest, bad impl names fail cleanly. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autotune/config.h"
+#include "kernels/runtime/context.h"
+#include "regress/case_sweep.h"
+#include "tk_test.h"
+
+#define SPEC "grouped_gemm dtype=f32 out=f32 layout=nn M=64 K=48 N=40 G=3 sizes=random"
+
+typedef struct {
+  int rows, ok;
+  double fastest;
+  const char *key;
+} tally;
+
+static int count_row(void *user, const char *fp, const tk_cache_measurement *m) {
+  (void)fp;
+  tally *t = user;
+  if (strcmp(m->problem_key, t->key) != 0) return 0;
+  t->rows++;
+  if (m->result == TK_CACHE_RESULT_OK) {
+    t->ok++;
+    if (!(m->median_ns >= t->fastest)) t->fastest = m->median_ns;
+    CHECK(m->reps >= 5 && m->p20_ns <= m->median_ns && m->median_ns <= m->p80_ns,
+          "%s %s: reps %lld p20 %g median %g p80 %g", m->impl, m->config, (long long)m->reps,
+          m->p20_ns, m->median_ns, m->p80_ns);
+  }
+  return 0;
+}
+
+/* Number of valid configs of every impl that can run p. */
+static int expected_candidates(tk_context *ctx, const tk_problem *p) {
+  int n, total = 0;
+  const tk_impl *const *list = tk_registry(p->op, &n);
+  for (int i = 0; i < n; i++) {
+    char why[256];
+    if (!tk_impl_can_run(ctx, list[i], p, why, sizeof why)) continue;
+    for (int64_t k = 0; k < tk_config_space_size(list[i]->space); k++) {
+      tk_config c;
+      tk_config_nth(list[i]->space, k, &c);
+      total += tk_config_valid(list[i]->space, p, &c, why, sizeof why);
+    }
+  }
+  return total;
+}
+
+int main(void) {
+  tk_context_options o = {":memory:", 2, TK_TUNE_OFF, NULL};
+  tk_context *ctx = NULL;
+  CHECK_OK(tk_context_create(&o, &ctx));
+  tk_cache *cache = NULL;
+  CHECK_OK(tk_cache_open(":memory:", TK_CACHE_CREATE, 0, &cache));
+  case_target *ct = NULL;
+  tk_sweep_target t;
+  char err[256];
+  CHECK_OK(case_target_create(ctx, SPEC, 5, &ct, &t, err, sizeof err));
+  if (!ctx || !cache || !ct) return 1;
+  const char *fp = "cpu:test-device";
+  tk_sweep_options so = tk_sweep_defaults();
+  so.timing.min_ns = 1e6;
+  tk_sweep_summary s;
+
+  CHECK_OK(tk_sweep_problem(ctx, cache, fp, &t, &so, &s));
+  const int want = expected_candidates(ctx, t.problem);
+  CHECK(s.candidates == want && s.measured == want && s.resumed == 0, "candidates %d measured %d, want %d",
+        s.candidates, s.measured, want);
+  CHECK(s.wrong == 0 && s.failed == 0, "wrong %d failed %d", s.wrong, s.failed);
+  tally ta = {0, 0, INFINITY, s.key};
+  tk_cache_filter f = {fp, NULL, NULL, NULL};
+  CHECK_OK(tk_cache_each_measurement(cache, &f, count_row, &ta));
+  CHECK(ta.rows == want && ta.ok == want, "rows %d ok %d", ta.rows, ta.ok);
+  CHECK(s.have_best && s.best_ns == ta.fastest, "best %g fastest %g", s.best_ns, ta.fastest);
+  CHECK(isfinite(s.heuristic_ns) && isfinite(s.reference_ns) && s.heuristic_ns >= s.best_ns,
+        "heuristic %g reference %g best %g", s.heuristic_ns, s.reference_ns, s.best_ns);
+
+  /* A rerun resumes: nothing measured again. */
+  CHECK_OK(tk_sweep_problem(ctx, cache, fp, &t, &so, &s));
+  CHECK(s.measured == 0 && s.resumed == want, "rerun measured %d resumed %d", s.measured, s.resumed);
+  so.remeasure = 1;
+  so.impls = "reference";
+  CHECK_OK(tk_sweep_problem(ctx, cache, fp, &t, &so, &s));
+  CHECK(s.measured == 2 && s.candidates == 2, "remeasure reference: %d of %d", s.measured, s.candidates);
+
+  /* A budget too small for anything but the heuristic configs. */
+  so.impls = NULL;
+  so.budget_s = 1e-9;
+  CHECK_OK(tk_sweep_problem(ctx, cache, "cpu:budget-device", &t, &so, &s));
+  int n_impls = 0, n;
+  const tk_impl *const *list = tk_registry(t.problem->op, &n);
+  for (int i = 0; i < n; i++) {
+    char why[256];
+    n_impls += tk_impl_can_run(ctx, list[i], t.problem, why, sizeof why);
+  }
+  CHECK(s.measured >= n_impls && s.measured <= n_impls + 1 &&
+            s.measured + s.skipped_by_budget == s.candidates,
+        "budget: measured %d skipped %d of %d (%d impls)", s.measured, s.skipped_by_budget,
+        s.candidates, n_impls);
+
+  /* Bad names. */
+  so.impls = "reference,warp_speed";
+  CHECK(tk_sweep_problem(ctx, cache, fp, &t, &so, &s) == TK_ERR_INVALID_ARGUMENT &&
+            strstr(tk_last_error(), "warp_speed"), "unknown impl: %s", tk_last_error());
+  case_target_destroy(ct);
+  tk_cache_close(cache);
+  tk_context_destroy(ctx);
+  TK_TEST_END();
+}

@@ -1,0 +1,26 @@
+/* cli_lookup.c: implementation and op lookups through the public API. */
+#include "cli_lookup.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tokamax.h"
+
+int tk_cli_impl_exists(const char *impl, int op) {
+  for (int o = 0; o < TK_OP_COUNT; o++) {
+    if (op >= 0 && o != op) continue;
+    const char *names[16];
+    int n = 0;
+    if (tk_impl_list((tk_op)o, names, 16, &n) != TK_OK) continue;
+    for (int i = 0; i < n && i < 16; i++)
+      if (strcmp(names[i], impl) == 0) return 1;
+  }
+  return 0;
+}
+
+int tk_cli_spec_op(const char *spec) {
+  char word[64];
+  tk_op op;
+  if (sscanf(spec, "%63s", word) != 1 || tk_op_from_name(word, &op) != TK_OK) return -1;
+  return (int)op;
+}

@@ -1,0 +1,11 @@
+/* cli_lookup.h: name lookups the subcommands share. */
+#ifndef TK_TOOLS_CLI_LOOKUP_H
+#define TK_TOOLS_CLI_LOOKUP_H
+
+/* 1 if impl is an implementation of op (of any op when op < 0). */
+int tk_cli_impl_exists(const char *impl, int op);
+
+/* The op named by the first word of a case spec; -1 if none. */
+int tk_cli_spec_op(const char *spec);
+
+#endif
