@@ -17,7 +17,7 @@
 #include "tokamax.h"
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define TK_CACHE_SCHEMA_VERSION 1
+#define TK_CACHE_SCHEMA_VERSION 2
 /* The version of the export file format (first line "tokamax-cache\t1"). */
 #define TK_CACHE_FORMAT_VERSION 1
 /* Busy timeout used when tk_cache_open is given busy_ms <= 0. */
@@ -156,5 +156,48 @@ tk_status tk_cache_export(tk_cache *c, const char *path, const char *fingerprint
  * file fails with "cache: <file>:<line>: <reason>" and nothing of any file
  * is imported. *imported (may be NULL) = measurement lines read. */
 tk_status tk_cache_import(tk_cache *c, const char *const *paths, int n, int64_t *imported);
+
+/* ---- The regression gate's history (schema version 2) ---- */
+
+/* One gate run. */
+typedef struct {
+  int64_t id;
+  const char *fingerprint, *suite, *mode, *git_rev;
+  double anchor_copy_ns; /* the run's anchors: a memory copy and an FMA loop */
+  double anchor_fma_ns;  /* (NAN: not measured) */
+  int baseline;          /* 1: the baseline of its suite */
+  int64_t started_us;
+} tk_history_run;
+
+/* One (case, impl) of a run. samples: the timed durations in ns, as text
+ * ("" when not timed); times NAN when unknown. */
+typedef struct {
+  const char *spec, *impl, *config, *status, *reason;
+  double max_err, tol, median_ns;
+  const char *samples;
+} tk_history_result;
+
+typedef int (*tk_history_run_fn)(void *user, const tk_history_run *r);
+typedef int (*tk_history_result_fn)(void *user, const tk_history_result *r);
+
+/* Starts a run of suite on device (an id from tk_cache_device_id); *run
+ * gets its id. One transaction. */
+tk_status tk_history_add_run(tk_cache *c, int64_t device, const char *suite, const char *mode,
+                             const char *git_rev, double anchor_copy_ns, double anchor_fma_ns,
+                             int64_t *run);
+
+/* Stores (or replaces) one result of run. One transaction. */
+tk_status tk_history_add_result(tk_cache *c, int64_t run, const tk_history_result *r);
+
+/* Makes run the only baseline of its suite. One transaction. */
+tk_status tk_history_set_baseline(tk_cache *c, int64_t run);
+
+/* Calls fn for the runs of suite (NULL: all) with id run (< 0: any) and
+ * baseline flag (< 0: any), oldest first, in one read snapshot. */
+tk_status tk_history_each_run(tk_cache *c, const char *suite, int64_t run, int baseline,
+                              tk_history_run_fn fn, void *user);
+
+/* Calls fn for every result of run, ordered by (spec, impl). */
+tk_status tk_history_each_result(tk_cache *c, int64_t run, tk_history_result_fn fn, void *user);
 
 #endif

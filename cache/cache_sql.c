@@ -32,6 +32,28 @@ const char *const tk_cache_migrations[TK_CACHE_SCHEMA_VERSION] = {
     "  median_ns REAL,"
     "  updated_us INTEGER NOT NULL,"
     "  PRIMARY KEY(device, op, problem_key)) WITHOUT ROWID;",
+    /* Version 2: the regression gate's history: one row per gate run and
+     * one per (run, case, impl) with its timing samples as text. */
+    "CREATE TABLE gate_runs("
+    "  id INTEGER PRIMARY KEY,"
+    "  device INTEGER NOT NULL REFERENCES devices(id),"
+    "  suite TEXT NOT NULL,"
+    "  mode TEXT NOT NULL,"
+    "  git_rev TEXT NOT NULL,"
+    "  anchor_copy_ns REAL, anchor_fma_ns REAL,"
+    "  baseline INTEGER NOT NULL DEFAULT 0,"
+    "  started_us INTEGER NOT NULL);"
+    "CREATE TABLE gate_results("
+    "  run INTEGER NOT NULL REFERENCES gate_runs(id) ON DELETE CASCADE,"
+    "  spec TEXT NOT NULL,"
+    "  impl TEXT NOT NULL,"
+    "  config TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  max_err REAL, tol REAL, median_ns REAL,"
+    "  samples TEXT NOT NULL,"
+    "  PRIMARY KEY(run, spec, impl)) WITHOUT ROWID;"
+    "CREATE INDEX gate_runs_suite ON gate_runs(suite, id);",
 };
 
 const char *const tk_cache_temp_schema =
@@ -106,9 +128,26 @@ const char *const tk_cache_sql[TK_SQL_COUNT] = {
         " (SELECT id FROM devices WHERE fingerprint = ?1))",
     [TK_SQL_CLEAR_DEVICES] =
         "DELETE FROM devices WHERE id NOT IN (SELECT device FROM measurements)"
-        " AND id NOT IN (SELECT device FROM best)",
+        " AND id NOT IN (SELECT device FROM best) AND id NOT IN (SELECT device FROM gate_runs)",
     [TK_SQL_TOUCH] =
         "INSERT OR IGNORE INTO temp.touched(device, op, problem_key) VALUES(?1, ?2, ?3)",
     [TK_SQL_TOUCHED_EACH] = "SELECT device, op, problem_key FROM temp.touched",
     [TK_SQL_TOUCHED_CLEAR] = "DELETE FROM temp.touched",
+    [TK_SQL_RUN_INSERT] =
+        "INSERT INTO gate_runs(device, suite, mode, git_rev, anchor_copy_ns, anchor_fma_ns,"
+        " started_us) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+    [TK_SQL_RESULT_INSERT] =
+        "INSERT OR REPLACE INTO gate_results(run, spec, impl, config, status, reason, max_err,"
+        " tol, median_ns, samples) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [TK_SQL_BASELINE_CLEAR] =
+        "UPDATE gate_runs SET baseline = 0 WHERE suite = (SELECT suite FROM gate_runs WHERE id = ?1)",
+    [TK_SQL_BASELINE_SET] = "UPDATE gate_runs SET baseline = 1 WHERE id = ?1",
+    [TK_SQL_RUN_EACH] =
+        "SELECT r.id, d.fingerprint, r.suite, r.mode, r.git_rev, r.anchor_copy_ns,"
+        " r.anchor_fma_ns, r.baseline, r.started_us FROM gate_runs r JOIN devices d ON d.id = r.device"
+        " WHERE (?1 IS NULL OR r.suite = ?1) AND (?2 IS NULL OR r.id = ?2)"
+        " AND (?3 IS NULL OR r.baseline = ?3) ORDER BY r.id",
+    [TK_SQL_RESULT_EACH] =
+        "SELECT spec, impl, config, status, reason, max_err, tol, median_ns, samples"
+        " FROM gate_results WHERE run = ?1 ORDER BY spec, impl",
 };

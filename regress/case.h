@@ -70,7 +70,8 @@ int tk_case_same_as_snapshot(const tk_case *c);
 double tk_case_flops(const tk_case *c);
 double tk_case_bytes(const tk_case *c);
 
-/* A suite: spec lines of a file; '#' starts a comment, blank lines skip. */
+/* A suite: spec lines of a file; '#' starts a comment, blank lines skip,
+ * and a line "include NAME" takes in every spec of suite NAME. */
 typedef struct {
   int count;
   char **specs;

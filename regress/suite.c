@@ -41,8 +41,30 @@ static int append(tk_suite *s, const char *spec, int line) {
   return 1;
 }
 
+#define MAX_INCLUDE_DEPTH 8
+
+static tk_status load(const char *name_or_path, tk_suite *s, char *err, size_t err_len, int depth);
+
+/* Appends the specs of the suite `name` (an "include NAME" line). */
+static tk_status include(tk_suite *s, const char *name, int number, char *err, size_t err_len,
+                         int depth) {
+  if (depth >= MAX_INCLUDE_DEPTH)
+    return tk_case_err(TK_ERR_INVALID_ARGUMENT, err, err_len, "%s:%d: includes nest deeper than %d",
+                       s->path, number, MAX_INCLUDE_DEPTH);
+  tk_suite inner;
+  char why[512];
+  tk_status st = load(name, &inner, why, sizeof why, depth + 1);
+  if (st != TK_OK)
+    return tk_case_err(st, err, err_len, "%s:%d: include %s: %s", s->path, number, name, why);
+  for (int i = 0; i < inner.count && st == TK_OK; i++)
+    if (!append(s, inner.specs[i], inner.line_numbers[i]))
+      st = tk_case_err(TK_ERR_OUT_OF_MEMORY, err, err_len, "out of memory");
+  tk_suite_free(&inner);
+  return st;
+}
+
 /* Reads every line of f into s, checking each spec parses. */
-static tk_status read_lines(FILE *f, tk_suite *s, char *err, size_t err_len) {
+static tk_status read_lines(FILE *f, tk_suite *s, char *err, size_t err_len, int depth) {
   char line[4096];
   int number = 0;
   while (fgets(line, sizeof line, f)) {
@@ -56,6 +78,13 @@ static tk_status read_lines(FILE *f, tk_suite *s, char *err, size_t err_len) {
     while (isspace((unsigned char)*b)) b++;
     while (e > b && isspace((unsigned char)e[-1])) *--e = '\0';
     if (*b == '\0') continue;
+    if (strncmp(b, "include", 7) == 0 && isspace((unsigned char)b[7])) {
+      char *name = b + 8;
+      while (isspace((unsigned char)*name)) name++;
+      tk_status st = include(s, name, number, err, err_len, depth);
+      if (st != TK_OK) return st;
+      continue;
+    }
     tk_case_params p;
     char why[256];
     if (tk_case_spec_parse(b, &p, why, sizeof why) != TK_OK)
@@ -67,6 +96,10 @@ static tk_status read_lines(FILE *f, tk_suite *s, char *err, size_t err_len) {
 }
 
 tk_status tk_suite_load(const char *name_or_path, tk_suite *s, char *err, size_t err_len) {
+  return load(name_or_path, s, err, err_len, 0);
+}
+
+static tk_status load(const char *name_or_path, tk_suite *s, char *err, size_t err_len, int depth) {
   memset(s, 0, sizeof *s);
   if (!name_or_path || !*name_or_path)
     return tk_case_err(TK_ERR_INVALID_ARGUMENT, err, err_len, "no suite name given");
@@ -84,7 +117,7 @@ tk_status tk_suite_load(const char *name_or_path, tk_suite *s, char *err, size_t
     tk_suite_free(s);
     return st;
   }
-  tk_status st = read_lines(f, s, err, err_len);
+  tk_status st = read_lines(f, s, err, err_len, depth);
   fclose(f);
   if (st != TK_OK) tk_suite_free(s);
   return st;

@@ -14,5 +14,6 @@ int tk_cmd_export(int argc, char **argv);
 int tk_cmd_import(int argc, char **argv);
 int tk_cmd_merge(int argc, char **argv);
 int tk_cmd_clear(int argc, char **argv);
+int tk_cmd_gate(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const tk_subcommand commands[] = {
     {"import", "read portable files into the cache (newer measurements win)", tk_cmd_import},
     {"merge", "join portable files (e.g. a sharded sweep) into one file", tk_cmd_merge},
     {"clear", "delete cached results (all, one device, one op)", tk_cmd_clear},
+    {"gate", "numerics and performance regression gate against a baseline run", tk_cmd_gate},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
