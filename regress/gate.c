@@ -234,7 +234,7 @@ int tk_gate_run(const tk_gate_options *o) {
     fprintf(stderr, "tokamax-tune: gate: %s\n", err);
     return 2;
   }
-  tk_context_options copts = {o->db, 0, TK_TUNE_OFF, NULL};
+  tk_context_options copts = {o->db, o->threads, TK_TUNE_OFF, NULL};
   tk_context *ctx;
   if (tk_context_create(&copts, &ctx) != TK_OK) {
     fprintf(stderr, "tokamax-tune: gate: %s\n", tk_last_error());

@@ -22,6 +22,7 @@ typedef struct {
   double band;              /* noise band: a ratio beyond 1 +- band can fail */
   double alpha;             /* significance level of the Mann-Whitney U test */
   double min_batch_ns;      /* each timed sample runs the op for at least this long */
+  int threads;              /* worker threads (0: one per physical core) */
   int quiet;
 } tk_gate_options;
 

@@ -75,7 +75,8 @@ static void judge_time(tk_gate_item *it, const tk_gate_run_data *g, const base_r
   it->base_norm = tk_median_of(base, m);
   it->ratio = tk_median_of(cur, n) / it->base_norm;
   double spread = fmax(tk_relative_spread(base, m), tk_relative_spread(cur, n));
-  it->band = fmax(o->band, 1.5 * spread);
+  /* The band widens with the measured spread, up to three times its base. */
+  it->band = fmin(o->band + spread, 3 * o->band);
   it->p_slower = tk_mann_whitney_greater(cur, n, base, m);
   it->p_faster = tk_mann_whitney_greater(base, m, cur, n);
   if (it->ratio > 1 + it->band && it->p_slower < o->alpha) {

@@ -25,6 +25,7 @@ int tk_cmd_gate(int argc, char **argv) {
       {"git-rev", TK_OPT_STRING, "REV", "revision to record (default: git rev-parse)", &g.git_rev, 0},
       {"json", TK_OPT_STRING, "FILE", "also write the results as JSON", &g.json_path, 0},
       {"report", TK_OPT_STRING, "DIR", "also write DIR/report.md with SVG history charts", &g.report_dir, 0},
+      {"threads", TK_OPT_INT, "N", "worker threads (default 0: one per physical core)", &g.threads, 0},
       {"quiet", TK_OPT_FLAG, NULL, "no progress output", &g.quiet, 0},
   };
   const tk_cli_cmd cmd = {"gate", "numerics and performance regression gate over a suite", opts,
