@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "autotune/measure.h"
 #include "check_output.h"
 #include "cli_args.h"
 #include "cli_lookup.h"
@@ -19,18 +19,6 @@ typedef struct {
   int json, repeat, threads;
 } check_opts;
 
-/* Seconds on the monotonic clock. */
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* Runs plan on args n times; the median wall time in seconds, or -1 with
  * the library's message in why if a run failed. */
 static double median_time(tk_plan *plan, const void *args, int n, char *why, size_t why_len) {
@@ -40,17 +28,16 @@ static double median_time(tk_plan *plan, const void *args, int n, char *why, siz
     return -1;
   }
   for (int i = 0; i < n; i++) {
-    double t0 = now_s();
+    double t0 = tk_now_ns();
     tk_status s = tk_plan_run(plan, args);
-    t[i] = now_s() - t0;
+    t[i] = (tk_now_ns() - t0) * 1e-9;
     if (s != TK_OK) {
       snprintf(why, why_len, "timed run: %s", tk_last_error());
       free(t);
       return -1;
     }
   }
-  qsort(t, (size_t)n, sizeof *t, cmp_double);
-  double m = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+  double m = tk_quantile(t, n, 0.5);
   free(t);
   return m;
 }
