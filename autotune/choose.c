@@ -11,6 +11,9 @@
 #include "measure.h"
 #include "on_miss.h"
 #include "tuned_map.h"
+#if TK_HAVE_CUDA
+#include "../impls/cuda/cuda_memory.h"
+#endif
 
 int tk_impl_can_run(tk_context *ctx, const tk_impl *impl, const tk_problem *p, char *why,
                     size_t why_len) {
@@ -170,11 +173,17 @@ tk_status tk_choose(tk_context *ctx, const tk_problem *p, const tk_call_options 
 
 tk_status tk_execute(tk_context *ctx, const tk_problem *p, const tk_choice *c) {
   size_t ws_bytes = c->impl->workspace(p, &c->cfg);
+  const int on_device = c->impl->backend == TK_BACKEND_CUDA;
   void *ws = NULL;
-  if (ws_bytes) {
-    if (c->impl->backend != TK_BACKEND_CPU)
-      return tk_fail(TK_ERR_INTERNAL, "%s: %s needs device workspace, which is not provided yet",
-                     tk_op_name(p->op), c->impl->name);
+  if (ws_bytes && on_device) {
+#if TK_HAVE_CUDA
+    tk_status a = tk_cuda_workspace_alloc(p->device_id, ws_bytes, ctx->cuda_stream, &ws);
+    if (a != TK_OK) return a;
+#else
+    return tk_fail(TK_ERR_INTERNAL, "%s: %s needs device workspace in a build without CUDA",
+                   tk_op_name(p->op), c->impl->name);
+#endif
+  } else if (ws_bytes) {
     ws = aligned_alloc(64, (ws_bytes + 63) & ~(size_t)63);
     if (!ws)
       return tk_fail(TK_ERR_OUT_OF_MEMORY, "%s: %s could not allocate %zu bytes of workspace",
@@ -185,6 +194,12 @@ tk_status tk_execute(tk_context *ctx, const tk_problem *p, const tk_choice *c) {
   const double t0 = fault ? tk_now_ns() : 0;
   tk_status s = c->impl->run(p, &c->cfg, &ex, ws);
   if (fault && s == TK_OK) tk_fault_after_run(p, c->impl, tk_now_ns() - t0);
+#if TK_HAVE_CUDA
+  if (on_device && ws) {
+    tk_status f = tk_cuda_workspace_free(p->device_id, ws, ctx->cuda_stream);
+    return s == TK_OK ? f : s;
+  }
+#endif
   free(ws);
   return s;
 }

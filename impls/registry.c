@@ -6,12 +6,50 @@
 
 /* Records defined in impls/registry_<impl>.c. */
 extern const tk_impl tk_reference_impl;
+extern const tk_impl tk_cpu_moe_permute_impl;
+extern const tk_impl tk_cpu_moe_unpermute_impl;
 
-static const tk_impl *const attention_impls[] = {&tk_reference_impl};
-static const tk_impl *const grouped_gemm_impls[] = {&tk_reference_impl};
-static const tk_impl *const moe_permute_impls[] = {&tk_reference_impl};
-static const tk_impl *const moe_unpermute_impls[] = {&tk_reference_impl};
-static const tk_impl *const paged_attention_impls[] = {&tk_reference_impl};
+/* CUDA grouped GEMM and MoE records (impls/cuda/registry_cuda_gemm*.c,
+ * registry_cuda_moe*.c, impls/cublas/registry_cublas.c). */
+#if TK_HAVE_CUDA
+extern const tk_impl tk_cuda_pipelined_grouped_gemm_impl, tk_cuda_tiled_grouped_gemm_impl,
+    tk_cublas_grouped_gemm_impl, tk_cuda_moe_permute_impl, tk_cuda_moe_unpermute_impl;
+#define TK_CUDA_GROUPED_GEMM \
+  &tk_cuda_pipelined_grouped_gemm_impl, &tk_cuda_tiled_grouped_gemm_impl, &tk_cublas_grouped_gemm_impl,
+#define TK_CUDA_MOE_PERMUTE &tk_cuda_moe_permute_impl,
+#define TK_CUDA_MOE_UNPERMUTE &tk_cuda_moe_unpermute_impl,
+#else
+#define TK_CUDA_GROUPED_GEMM
+#define TK_CUDA_MOE_PERMUTE
+#define TK_CUDA_MOE_UNPERMUTE
+#endif
+
+/* CUDA attention records (impls/cuda/registry_cuda_attention*.c). */
+#if TK_HAVE_CUDA
+extern const tk_impl tk_cuda_pipelined_attention_impl, tk_cuda_tiled_attention_impl,
+    tk_cuda_tiled_paged_attention_impl;
+#define TK_CUDA_ATTENTION &tk_cuda_pipelined_attention_impl, &tk_cuda_tiled_attention_impl,
+#define TK_CUDA_PAGED_ATTENTION &tk_cuda_tiled_paged_attention_impl,
+#else
+#define TK_CUDA_ATTENTION
+#define TK_CUDA_PAGED_ATTENTION
+#endif
+
+extern const tk_impl tk_cpu_attention_impl;
+static const tk_impl *const attention_impls[] = {TK_CUDA_ATTENTION &tk_cpu_attention_impl,
+                                                 &tk_reference_impl};
+extern const tk_impl tk_cpu_grouped_gemm_impl;
+static const tk_impl *const grouped_gemm_impls[] = {TK_CUDA_GROUPED_GEMM &tk_cpu_grouped_gemm_impl,
+                                                    &tk_reference_impl};
+static const tk_impl *const moe_permute_impls[] = {TK_CUDA_MOE_PERMUTE &tk_cpu_moe_permute_impl,
+                                                   &tk_reference_impl};
+static const tk_impl *const moe_unpermute_impls[] = {TK_CUDA_MOE_UNPERMUTE
+                                                         &tk_cpu_moe_unpermute_impl,
+                                                     &tk_reference_impl};
+extern const tk_impl tk_cpu_paged_attention_impl;
+static const tk_impl *const paged_attention_impls[] = {TK_CUDA_PAGED_ATTENTION
+                                                           &tk_cpu_paged_attention_impl,
+                                                       &tk_reference_impl};
 
 #define LIST(a) {a, (int)(sizeof a / sizeof a[0])}
 static const struct {

@@ -85,4 +85,24 @@ typedef struct {
 tk_status tk_suite_load(const char *name_or_path, tk_suite *s, char *err, size_t err_len);
 void tk_suite_free(tk_suite *s);
 
+/* A case's tensors mirrored in CUDA device memory (regress/case_device.c),
+ * so CUDA implementations run under the same checks as host ones. */
+typedef struct tk_case_device tk_case_device;
+
+/* Copies every tensor of c (outputs with their guard bytes) to CUDA device
+ * `device`. TK_ERR_UNSUPPORTED in a build without CUDA; the reason in err
+ * on any failure. c must outlive the mirror. */
+tk_status tk_case_device_create(tk_case *c, int device, tk_case_device **out, char *err,
+                                size_t err_len);
+void tk_case_device_destroy(tk_case_device *d);
+
+/* The op's args struct over the device copies. */
+const void *tk_case_device_args(const tk_case_device *d);
+
+/* Poisons the device outputs (guards reset), runs the op on the device
+ * tensors with opts, waits for the device, and copies every tensor back
+ * into the case's host buffers, so tk_case_check and tk_case_snapshot judge
+ * the device run (inputs included). A kernel fault is TK_ERR_DEVICE. */
+tk_status tk_case_run_device(tk_case_device *d, tk_context *ctx, const tk_call_options *opts);
+
 #endif

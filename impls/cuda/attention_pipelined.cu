@@ -1,0 +1,43 @@
+/* attention_pipelined.cu: the cuda_pipelined entry points: whether the
+ * device and the binary can run it, whether a call's layout suits its
+ * tensor maps, and the dispatch on the element type. */
+#include "attention_pipelined.cuh"
+#include "kernels/runtime/tensor.h"
+
+extern "C" int tk_cuda_attention_pipelined_available(int device) {
+  int major = 0, minor = 0, current = 0;
+  if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess ||
+      major != 9 || minor != 0 || cudaGetDevice(&current) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  struct cudaFuncAttributes attr;
+  cudaError_t e = cudaSetDevice(device);
+  if (e == cudaSuccess) e = cudaFuncGetAttributes(&attr, tk_attention_pipelined_probe_kernel());
+  cudaSetDevice(current);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return attr.ptxVersion >= 90; /* built from compute_90a, not JIT-compiled from older PTX */
+}
+
+extern "C" int tk_cuda_attention_pipelined_fits(const tk_cuda_attention_args *a) {
+  int dp, dvp;
+  if ((a->dtype != TK_F16 && a->dtype != TK_BF16) || !tk_attn_bucket(a->D, a->Dv, &dp, &dvp))
+    return 0;
+  const int qe[4] = {a->B, a->Tq, a->Hq, a->D}, ke[4] = {a->B, a->Tk, a->Hkv, a->D};
+  const int ve[4] = {a->B, a->Tk, a->Hkv, a->Dv}, oe[4] = {a->B, a->Tq, a->Hq, a->Dv};
+  return tk_rows_aligned16(a->q, a->sq, qe, 4) && tk_rows_aligned16(a->k, a->sk, ke, 4) &&
+         tk_rows_aligned16(a->v, a->sv, ve, 4) && tk_rows_aligned16(a->out, a->so, oe, 4);
+}
+
+extern "C" int tk_cuda_attention_pipelined(const tk_cuda_attention_args *a,
+                                           const tk_cuda_pipelined_config *c, void *stream) {
+  if (a->B == 0 || a->Hq == 0 || a->Tq == 0) return cudaSuccess;
+  if (!tk_cuda_attention_pipelined_fits(a)) return cudaErrorInvalidValue;
+  cudaStream_t s = (cudaStream_t)stream;
+  return a->dtype == TK_BF16 ? tk_attention_pipelined_bf16(*a, *c, s)
+                             : tk_attention_pipelined_f16(*a, *c, s);
+}

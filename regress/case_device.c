@@ -1,0 +1,169 @@
+/* case_device.c: a case's tensors mirrored in CUDA device memory: the
+ * copies, the op's args over them, and a run that poisons the device
+ * outputs, waits, and brings every buffer back for the host-side checks. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "regress/case_internal.h"
+#if TK_HAVE_CUDA
+#include "impls/cuda/cuda_memory.h"
+#endif
+
+struct tk_case_device {
+  tk_case *c;
+  int device;
+  void *buf[TK_CASE_MAX_TENSORS];   /* device copy of c->t[i] (outputs: guard included) */
+  DLTensor dl[TK_CASE_MAX_TENSORS]; /* c->t[i].dl over buf[i] */
+  /* The case's args struct (c->args) with its tensors retargeted to dl. */
+  _Alignas(max_align_t) unsigned char args[sizeof ((tk_case *)0)->args];
+};
+
+const void *tk_case_device_args(const tk_case_device *d) { return d->args; }
+
+#if TK_HAVE_CUDA
+
+/* Byte offsets of the DLTensor pointer fields of each op's args struct,
+ * ended by SIZE_MAX. */
+#define F(type, field) offsetof(type, field)
+static const size_t tensor_fields[TK_OP_COUNT][TK_CASE_MAX_TENSORS] = {
+    [TK_OP_ATTENTION] = {F(tk_attention_args, q), F(tk_attention_args, k), F(tk_attention_args, v),
+                         F(tk_attention_args, out), F(tk_attention_args, lse),
+                         F(tk_attention_args, q_lens), F(tk_attention_args, kv_lens), SIZE_MAX},
+    [TK_OP_GROUPED_GEMM] = {F(tk_grouped_gemm_args, lhs), F(tk_grouped_gemm_args, rhs),
+                            F(tk_grouped_gemm_args, group_sizes), F(tk_grouped_gemm_args, out),
+                            SIZE_MAX},
+    [TK_OP_MOE_PERMUTE] = {F(tk_moe_permute_args, tokens), F(tk_moe_permute_args, expert_ids),
+                           F(tk_moe_permute_args, permuted), F(tk_moe_permute_args, group_sizes),
+                           F(tk_moe_permute_args, dest), SIZE_MAX},
+    [TK_OP_MOE_UNPERMUTE] = {F(tk_moe_unpermute_args, rows), F(tk_moe_unpermute_args, dest),
+                             F(tk_moe_unpermute_args, weights), F(tk_moe_unpermute_args, out),
+                             SIZE_MAX},
+    [TK_OP_PAGED_ATTENTION] = {F(tk_paged_attention_args, q), F(tk_paged_attention_args, k_cache),
+                               F(tk_paged_attention_args, v_cache),
+                               F(tk_paged_attention_args, block_table),
+                               F(tk_paged_attention_args, kv_lens),
+                               F(tk_paged_attention_args, cu_q_lens),
+                               F(tk_paged_attention_args, out), SIZE_MAX},
+};
+#undef F
+
+/* Device bytes of tensor t: its elements, and the guard after an output. */
+static size_t device_bytes(const tk_case_tensor *t) {
+  return t->data_bytes + (t->is_output ? TK_CASE_GUARD : 0);
+}
+
+/* Points every tensor field of d->args (a copy of the case's args) at the
+ * device DLTensor of the same case tensor. */
+static void retarget_args(tk_case_device *d) {
+  memcpy(d->args, &d->c->args, sizeof d->args);
+  for (const size_t *f = tensor_fields[d->c->p.op]; *f != SIZE_MAX; f++) {
+    const DLTensor *host;
+    memcpy(&host, d->args + *f, sizeof host);
+    for (int i = 0; host && i < d->c->n_tensors; i++)
+      if (host == &d->c->t[i].dl) {
+        const DLTensor *dev = &d->dl[i];
+        memcpy(d->args + *f, &dev, sizeof dev);
+        break;
+      }
+  }
+}
+
+void tk_case_device_destroy(tk_case_device *d) {
+  if (!d) return;
+  for (int i = 0; i < TK_CASE_MAX_TENSORS; i++) tk_cuda_free(d->device, d->buf[i]);
+  free(d);
+}
+
+tk_status tk_case_device_create(tk_case *c, int device, tk_case_device **out, char *err,
+                                size_t err_len) {
+  tk_case_device *d = calloc(1, sizeof *d);
+  if (!d) return tk_case_err(TK_ERR_OUT_OF_MEMORY, err, err_len, "out of memory");
+  d->c = c;
+  d->device = device;
+  for (int i = 0; i < c->n_tensors; i++) {
+    const tk_case_tensor *t = &c->t[i];
+    tk_status s = tk_cuda_malloc(device, device_bytes(t), &d->buf[i]);
+    if (s == TK_OK && !t->is_output) s = tk_cuda_copy_to_device(d->buf[i], t->buf, t->data_bytes);
+    if (s != TK_OK) {
+      tk_case_device_destroy(d);
+      return tk_case_err(s, err, err_len, "%s on device %d: %s", t->name, device, tk_last_error());
+    }
+    d->dl[i] = t->dl;
+    d->dl[i].data = d->buf[i];
+    d->dl[i].device.device_type = kDLCUDA;
+    d->dl[i].device.device_id = device;
+  }
+  retarget_args(d);
+  *out = d;
+  return TK_OK;
+}
+
+/* Uploads output t's poisoned image: the NaN pattern on every element
+ * (stride gaps too) and the guard bytes after them. */
+static tk_status upload_poison(const tk_case_tensor *t, void *dst) {
+  size_t bytes = device_bytes(t), es = (size_t)tk_dtype_size(t->dtype);
+  unsigned char *image = malloc(bytes), pattern[4];
+  if (!image) return TK_ERR_OUT_OF_MEMORY;
+  tk_case_poison_element(t->dtype, pattern);
+  for (size_t e = 0; e < t->data_bytes / es; e++) memcpy(image + e * es, pattern, es);
+  memset(image + t->data_bytes, TK_CASE_GUARD_BYTE, TK_CASE_GUARD);
+  tk_status s = tk_cuda_copy_to_device(dst, image, bytes);
+  free(image);
+  return s;
+}
+
+/* Runs the op of d's case on the device args. */
+static tk_status run_op(tk_case_device *d, tk_context *ctx, const tk_call_options *opts) {
+  const void *a = d->args;
+  switch (d->c->p.op) {
+    case TK_OP_ATTENTION: return tk_attention(ctx, a, opts);
+    case TK_OP_GROUPED_GEMM: return tk_grouped_gemm(ctx, a, opts);
+    case TK_OP_MOE_PERMUTE: return tk_moe_permute(ctx, a, opts);
+    case TK_OP_MOE_UNPERMUTE: return tk_moe_unpermute(ctx, a, opts);
+    default: return tk_paged_attention(ctx, a, opts);
+  }
+}
+
+tk_status tk_case_run_device(tk_case_device *d, tk_context *ctx, const tk_call_options *opts) {
+  tk_case *c = d->c;
+  for (int i = 0; i < c->n_tensors; i++)
+    if (c->t[i].is_output) {
+      tk_status s = upload_poison(&c->t[i], d->buf[i]);
+      if (s != TK_OK) return s;
+    }
+  tk_status st = run_op(d, ctx, opts);
+  char msg[512] = "";
+  if (st != TK_OK) snprintf(msg, sizeof msg, "%s", tk_last_error());
+  tk_status sync = tk_cuda_synchronize(d->device);
+  if (st == TK_OK) st = sync;
+  for (int i = 0; i < c->n_tensors; i++) {
+    tk_case_tensor *t = &c->t[i];
+    tk_status s = tk_cuda_copy_to_host(t->buf, d->buf[i], t->is_output ? device_bytes(t) : t->data_bytes);
+    if (st == TK_OK) st = s;
+  }
+  if (msg[0]) tk_fail(st, "%s", msg); /* the run's own message, not a later copy's */
+  return st;
+}
+
+#else /* built without CUDA */
+
+void tk_case_device_destroy(tk_case_device *d) { free(d); }
+
+tk_status tk_case_device_create(tk_case *c, int device, tk_case_device **out, char *err,
+                                size_t err_len) {
+  (void)c;
+  (void)device;
+  *out = NULL;
+  return tk_case_err(TK_ERR_UNSUPPORTED, err, err_len, "this library was built without CUDA");
+}
+
+tk_status tk_case_run_device(tk_case_device *d, tk_context *ctx, const tk_call_options *opts) {
+  (void)d;
+  (void)ctx;
+  (void)opts;
+  return tk_fail(TK_ERR_UNSUPPORTED, "this library was built without CUDA");
+}
+
+#endif
