@@ -66,14 +66,19 @@ extern const tk_gemm_kernel tk_gemm_amx_bf16_32x32;
 
 /* Instruction-set choices of the cpu grouped GEMM (the values of its isa
  * config parameter: vector bits, 1024 for AMX tiles). */
-typedef enum { TK_GEMM_ISA_AVX2 = 256, TK_GEMM_ISA_AVX512 = 512, TK_GEMM_ISA_AMX = 1024 } tk_gemm_isa;
+typedef enum {
+  TK_GEMM_ISA_AVX2 = 256,
+  TK_GEMM_ISA_AVX512 = 512,
+  TK_GEMM_ISA_AMX = 1024
+} tk_gemm_isa;
 
 /* The kernel for (isa, shape, input dtype) on a CPU with the TK_ISA_* bits
  * cpu_isa, or NULL when that CPU cannot run it (or shape does not exist for
  * isa). AVX-512 with bf16 inputs uses vdpbf16ps when the CPU has
  * AVX512-BF16, else converts to float32 while packing; f16 inputs always
  * convert while packing. */
-const tk_gemm_kernel *tk_gemm_kernel_for(tk_gemm_isa isa, int shape, tk_dtype dt, unsigned cpu_isa);
+const tk_gemm_kernel *tk_gemm_kernel_for(tk_gemm_isa isa, int shape, tk_dtype dt,
+                                         unsigned cpu_isa);
 
 /* Blocking of one call: task tiles of tm x tn outputs (rounded up to whole
  * kernel panels) and depth blocks of kc. */

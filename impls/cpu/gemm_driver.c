@@ -2,6 +2,7 @@
  * row tile, column tile), each packing its operands block by block and
  * running the microkernel over them. Baseline x86-64: reaches ISA code only
  * through the kernel record it is given. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +77,7 @@ static tk_gemm_src src_at(const tk_gemm_src *s, int64_t l, int64_t k) {
   return r;
 }
 
-/* Rows of a group's GEMM that a task tile of tm rows covers, and tiles. */
+/* Task tiles of a group's GEMM of m rows (0 when m or N is 0). */
 static int64_t tiles_of(const gemm_job *j, int64_t m) {
   if (m <= 0 || j->p->N <= 0) return 0;
   return ((m + j->tm - 1) / j->tm) * ((j->p->N + j->tn - 1) / j->tn);
@@ -110,58 +111,9 @@ static void store_tile(const gemm_job *j, const gemm_view *v, const float *c, in
       tk_store_f32(out + (i * v->c_rs + n * v->c_cs) * es, dt, c[i * ldc + n]);
 }
 
-/* Walks the cache lines of a strided source block (runs of run_bytes
- * contiguous bytes, stride_bytes apart) issuing prefetches, a few at a
- * time, so the next B panel's source arrives while this one computes. */
-typedef struct {
-  const char *base;
-  int64_t run_bytes, stride_bytes, runs;
-  int64_t run, off; /* next line to prefetch */
-  int64_t per_step; /* lines per step() */
-} prefetcher;
-
-/* A prefetcher over depth [k0, k0 + kc) of B's lines [n0, n0 + nt), spread
- * over `steps` calls of prefetch_step; it does nothing when neither of B's
- * strides is 1. */
-static prefetcher prefetch_block(const tk_gemm_src *b, int64_t n0, int64_t nt, int64_t k0, int64_t kc,
-                                 int64_t steps) {
-  prefetcher f = {0};
-  int64_t es = tk_dtype_size(b->dt);
-  f.base = (const char *)b->base + (n0 * b->ls + k0 * b->ks) * es;
-  if (kc <= 0) return f; /* no next block */
-  if (b->ls == 1) { /* one run per depth step */
-    f.runs = kc;
-    f.run_bytes = nt * es;
-    f.stride_bytes = b->ks * es;
-  } else if (b->ks == 1) { /* one run per line */
-    f.runs = nt;
-    f.run_bytes = kc * es;
-    f.stride_bytes = b->ls * es;
-  }
-  int64_t lines = f.runs * ((f.run_bytes + 63) / 64 + 1);
-  f.per_step = steps > 0 ? (lines + steps - 1) / steps : lines;
-  if (getenv("TK_GEMM_NOPF")) f.runs = 0; /* TUNING-HACK */
-  return f;
-}
-
-/* Issues the next per_step prefetches of f (into L2). */
-static void prefetch_step(prefetcher *f) {
-  for (int64_t i = 0; i < f->per_step && f->run < f->runs; i++) {
-    __builtin_prefetch(f->base + f->run * f->stride_bytes + f->off, 0, 2);
-    f->off += 64;
-    if (f->off >= f->run_bytes + 63) {
-      f->off = 0;
-      f->run++;
-    }
-  }
-}
-
 /* One task tile: C[m0 .. m0+mt) x [n0 .. n0+nt) of view v over the whole
- * depth, in kc blocks. Per block of mc rows, A's block is packed, then each
- * B panel runs through the microkernel with every A panel. In the first
- * row block each B panel is packed just before its first use, while the
- * source of the next one is prefetched; later row blocks reuse the packed
- * panels. */
+ * depth, in kc blocks: pack B's block, then for each block of mc rows pack
+ * A's block and run every (B panel, A panel) pair through the microkernel. */
 static void run_tile(const gemm_job *j, const gemm_view *v, int64_t m0, int64_t mt, int64_t n0,
                      int64_t nt, char *ws) {
   const tk_gemm_kernel *k = j->k;
@@ -179,26 +131,19 @@ static void run_tile(const gemm_job *j, const gemm_view *v, int64_t m0, int64_t 
     for (int64_t i = 0; i < mt; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)nt);
   for (int64_t pc = 0; pc < v->depth; pc += j->kc) {
     int64_t kc = min64(j->kc, v->depth - pc), kcp = round_up(kc, k->k_align);
-    size_t a_panel = (size_t)(k->mr * kcp * k->elem_bytes), b_panel = (size_t)(k->nr * kcp * k->elem_bytes);
+    size_t a_panel = (size_t)(k->mr * kcp * k->elem_bytes);
+    size_t b_panel = (size_t)(k->nr * kcp * k->elem_bytes);
+    tk_gemm_src bs = src_at(&v->b, n0, pc);
+    k->pack_b(&bs, nt, kc, kcp, k->nr, bp);
     for (int64_t ic = 0; ic < mt; ic += j->mc) {
-      int64_t mc = min64(j->mc, mt - ic), a_panels = (mc + k->mr - 1) / k->mr;
+      int64_t mc = min64(j->mc, mt - ic);
       tk_gemm_src as = src_at(&v->a, m0 + ic, pc);
       k->pack_a(&as, mc, kc, kcp, k->mr, ap);
-      for (int64_t n = 0; n < nt; n += k->nr) {
-        char *b = bp + (size_t)(n / k->nr) * b_panel;
-        prefetcher next = {0};
-        if (ic == 0) {
-          tk_gemm_src bs = src_at(&v->b, n0 + n, pc);
-          k->pack_b(&bs, min64(k->nr, nt - n), kc, kcp, k->nr, b);
-          if (n + k->nr < nt)
-            next = prefetch_block(&v->b, n0 + n + k->nr, min64(k->nr, nt - n - k->nr), pc, kc, a_panels);
-        }
-        for (int64_t i = 0; i < mc; i += k->mr) {
-          prefetch_step(&next);
-          k->ukr(kcp, ap + (size_t)(i / k->mr) * a_panel, b, c + (ic + i) * ldc + n, ldc, pc > 0,
-                 (int)min64(k->mr, mc - i), (int)min64(k->nr, nt - n));
-        }
-      }
+      for (int64_t n = 0; n < nt; n += k->nr)
+        for (int64_t i = 0; i < mc; i += k->mr)
+          k->ukr(kcp, ap + (size_t)(i / k->mr) * a_panel, bp + (size_t)(n / k->nr) * b_panel,
+                 c + (ic + i) * ldc + n, ldc, pc > 0, (int)min64(k->mr, mc - i),
+                 (int)min64(k->nr, nt - n));
     }
   }
   if (!j->direct) store_tile(j, v, c, ldc, m0, n0, mt, nt);
@@ -233,6 +178,36 @@ static void zero_rows(const tk_grouped_gemm_problem *p, int64_t from) {
 
 static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
 
+/* The packing scratch of the last call, kept for the next one (up to
+ * KEEP_BYTES) so that repeated calls do not fault in fresh pages: the
+ * allocator hands large blocks back to the OS on free, and a small GEMM
+ * then spends more time in page faults than in arithmetic. The buffer's
+ * first 64 bytes hold its usable size. */
+enum { KEEP_BYTES = 64 << 20 };
+static _Atomic(char *) kept_scratch;
+
+/* 64-byte aligned scratch of at least `bytes` (a multiple of 64), or NULL. */
+static char *scratch_take(size_t bytes) {
+  char *p = atomic_exchange(&kept_scratch, NULL);
+  if (p && *(size_t *)p >= bytes) return p + 64;
+  free(p);
+  p = aligned_alloc(64, bytes + 64);
+  if (!p) return NULL;
+  *(size_t *)p = bytes;
+  return p + 64;
+}
+
+/* Gives back scratch from scratch_take (kept for the next call, or freed). */
+static void scratch_give(char *s) {
+  if (!s) return;
+  char *p = s - 64;
+  if (*(size_t *)p > KEEP_BYTES) {
+    free(p);
+    return;
+  }
+  free(atomic_exchange(&kept_scratch, p));
+}
+
 tk_status tk_gemm_grouped(const tk_grouped_gemm_problem *p, const tk_gemm_kernel *k,
                           const tk_gemm_blocking *b, tk_pool *pool) {
   gemm_job j = {0};
@@ -259,18 +234,21 @@ tk_status tk_gemm_grouped(const tk_grouped_gemm_problem *p, const tk_gemm_kernel
   j.tn = min64(round_up(b->tn, k->nr), round_up(p->N > 0 ? p->N : 1, k->nr));
   j.kc = b->kc;
   int64_t kcp = round_up(min64(b->kc, max_depth > 0 ? max_depth : 1), k->k_align);
-  int64_t ab = getenv("TK_GEMM_ABLOCK") ? atoi(getenv("TK_GEMM_ABLOCK")) * 1024 : A_BLOCK_BYTES; /* TUNING-HACK */
-  j.mc = min64(j.tm, round_up(ab / (kcp * k->elem_bytes), k->mr));
-  j.direct = p->out.dtype == TK_F32 && (p->layout == TK_GG_TN ? p->out.stride[2] : p->out.stride[1]) == 1;
+  j.mc = min64(j.tm, round_up(A_BLOCK_BYTES / (kcp * k->elem_bytes), k->mr));
+  int64_t out_cs = p->layout == TK_GG_TN ? p->out.stride[2] : p->out.stride[1];
+  j.direct = p->out.dtype == TK_F32 && out_cs == 1;
   j.a_bytes = align64((size_t)(j.mc * kcp * k->elem_bytes));
   j.b_bytes = align64((size_t)(j.tn * kcp * k->elem_bytes));
   j.c_bytes = j.direct ? 0 : align64((size_t)(j.tm * j.tn) * sizeof(float));
   j.worker_bytes = j.a_bytes + j.b_bytes + j.c_bytes;
   j.task_start[0] = 0;
-  for (int64_t g = 0; g < p->G; g++)
-    j.task_start[g + 1] = j.task_start[g] + tiles_of(&j, p->layout == TK_GG_TN ? p->K : j.row_start[g + 1] - j.row_start[g]);
+  for (int64_t g = 0; g < p->G; g++) {
+    int64_t m = p->layout == TK_GG_TN ? p->K : j.row_start[g + 1] - j.row_start[g];
+    j.task_start[g + 1] = j.task_start[g] + tiles_of(&j, m);
+  }
   int64_t n_tasks = j.task_start[p->G];
-  j.scratch = n_tasks ? aligned_alloc(64, j.worker_bytes * (size_t)(pool ? tk_pool_size(pool) : 1)) : NULL;
+  size_t workers = (size_t)(pool ? tk_pool_size(pool) : 1);
+  j.scratch = n_tasks ? scratch_take(j.worker_bytes * workers) : NULL;
   if (n_tasks && !j.scratch) {
     free(j.row_start);
     free(j.task_start);
@@ -281,7 +259,7 @@ tk_status tk_gemm_grouped(const tk_grouped_gemm_problem *p, const tk_gemm_kernel
     tk_pool_run(pool, n_tasks, gemm_task, &j);
   else
     for (int64_t t = 0; t < n_tasks; t++) gemm_task(&j, t, 0);
-  free(j.scratch);
+  scratch_give(j.scratch);
   free(j.row_start);
   free(j.task_start);
   return TK_OK;

@@ -8,6 +8,10 @@
 #include "impls/cpu/simd_avx2.h"
 #include "kernels/runtime/half.h"
 
+/* Depth steps a contiguous-lines pack reads per pass over its panels (16
+ * rows streaming at once; see gemm_f32_avx512.c). */
+enum { PACK_STEPS = 16 };
+
 /* The first n (may be <= 0 or >= 8) lanes of p as floats, others 0. */
 static __m256 load_upto(const void *p, tk_dtype dt, int64_t n) {
   return n <= 0 ? _mm256_setzero_ps() : tk256_load_n(p, dt, n);
@@ -30,15 +34,15 @@ static void pack_f32_avx2(const tk_gemm_src *s, int64_t lines, int64_t kc, int64
   float *d = dst;
   const char *base = s->base;
   const int64_t es = tk_dtype_size(s->dt), panels = (lines + w - 1) / w, panel = w * kcp;
-  if (s->ls == 1) { /* each depth step is a contiguous run of lines: read it in order */
-    for (int64_t k = 0; k < kc; k++) {
-      const char *row = base + k * s->ks * es;
+  if (s->ls == 1) { /* each depth step is a contiguous run of lines: PACK_STEPS at a time */
+    for (int64_t k0 = 0; k0 < kc; k0 += PACK_STEPS)
       for (int64_t p = 0; p < panels; p++)
-        for (int v = 0; v < w; v += 8) {
-          int64_t l = p * w + v;
-          store_f32_n(d + p * panel + k * w + v, load_upto(row + l * es, s->dt, lines - l), w - v);
-        }
-    }
+        for (int64_t k = k0; k < kc && k < k0 + PACK_STEPS; k++)
+          for (int v = 0; v < w; v += 8) {
+            int64_t l = p * w + v;
+            store_f32_n(d + p * panel + k * w + v,
+                        load_upto(base + (k * s->ks + l) * es, s->dt, lines - l), w - v);
+          }
   } else if (s->ks == 1) { /* each line is contiguous in depth: transpose 8 x 8 blocks */
     for (int64_t p = 0; p < panels; p++)
       for (int v = 0; v < w; v += 8) {
@@ -51,7 +55,8 @@ static void pack_f32_avx2(const tk_gemm_src *s, int64_t lines, int64_t kc, int64
                        ? load_upto(base + ((l0 + i) * s->ls + k0) * es, s->dt, nk)
                        : _mm256_setzero_ps();
           tk256_transpose8(r);
-          for (int64_t j = 0; j < nk; j++) store_f32_n(d + p * panel + (k0 + j) * w + v, r[j], w - v);
+          for (int64_t j = 0; j < nk; j++)
+            store_f32_n(d + p * panel + (k0 + j) * w + v, r[j], w - v);
         }
       }
   } else {
@@ -109,9 +114,11 @@ static void store_avx2(const float *c, int64_t ldc, int64_t rows, int64_t cols, 
     }                                                                                     \
     float t[MR][NV * 8];                                                                  \
     _Pragma("GCC unroll 8") for (int i = 0; i < MR; i++)                                  \
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) _mm256_storeu_ps(&t[i][v * 8], acc[i][v]); \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                              \
+            _mm256_storeu_ps(&t[i][v * 8], acc[i][v]);                                    \
     for (int i = 0; i < mv; i++)                                                          \
-      for (int n = 0; n < nv; n++) c[i * ldc + n] = (accumulate ? c[i * ldc + n] : 0.0f) + t[i][n]; \
+      for (int n = 0; n < nv; n++)                                                        \
+        c[i * ldc + n] = (accumulate ? c[i * ldc + n] : 0.0f) + t[i][n];                  \
   }
 
 DEFINE_UKR_AVX2(ukr_f32_6x16, 6, 2)

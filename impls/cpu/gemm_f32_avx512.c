@@ -6,8 +6,14 @@
 #include "gemm_avx512.h"
 #include "kernels/runtime/half.h"
 
+/* Depth steps a contiguous-lines pack reads per pass over its panels: 16
+ * rows in flight at once keep more of the source streaming from memory
+ * (about 1.4x the rate of going row by row here). */
+enum { PACK_STEPS = 16 };
+
 /* The n (may be <= 0 or >= 16) elements at p as floats, other lanes 0. */
-static inline __attribute__((always_inline)) __m512 load_upto(const char *p, tk_dtype dt, int64_t n) {
+static inline __attribute__((always_inline)) __m512 load_upto(const char *p, tk_dtype dt,
+                                                              int64_t n) {
   if (n >= 16) return tk512_load(p, dt);
   return n > 0 ? tk512_load_n(p, dt, n) : _mm512_setzero_ps();
 }
@@ -27,32 +33,37 @@ static inline __attribute__((always_inline)) void pack_f32(const tk_gemm_src *s,
   const char *base = s->base;
   const int64_t es = tk_dtype_size(dt), panels = (lines + w - 1) / w, panel = w * kcp;
   const int64_t ls = s->ls, ks = s->ks;
-  if (ls == 1) { /* each depth step is a contiguous run of lines: read it in order */
+  if (ls == 1) { /* each depth step is a contiguous run of lines */
     const int64_t full = w % 16 == 0 ? lines / w : 0; /* panels copied with whole vectors */
-    for (int64_t k = 0; k < kc; k++) {
-      const char *row = base + k * ks * es;
-      float *dk = d + k * w;
-      for (int64_t p = 0; p < full; p++, row += w * es)
-        for (int v = 0; v < w; v += 16) _mm512_storeu_ps(dk + p * panel + v, tk512_load(row + v * es, dt));
-      for (int64_t p = full; p < panels; p++)
-        for (int v = 0; v < w; v += 16) {
-          int64_t l = p * w + v;
-          store_upto(dk + p * panel + v, load_upto(base + (k * ks + l) * es, dt, lines - l), w - v);
+    for (int64_t k0 = 0; k0 < kc; k0 += PACK_STEPS) {
+      const int64_t k1 = k0 + PACK_STEPS < kc ? k0 + PACK_STEPS : kc;
+      for (int64_t p = 0; p < full; p++)
+        for (int64_t k = k0; k < k1; k++) {
+          const char *row = base + (k * ks + p * w) * es;
+          for (int v = 0; v < w; v += 16)
+            _mm512_storeu_ps(d + p * panel + k * w + v, tk512_load(row + v * es, dt));
         }
+      for (int64_t p = full; p < panels; p++)
+        for (int64_t k = k0; k < k1; k++)
+          for (int v = 0; v < w; v += 16) {
+            int64_t l = p * w + v;
+            __m512 x = load_upto(base + (k * ks + l) * es, dt, lines - l);
+            store_upto(d + p * panel + k * w + v, x, w - v);
+          }
     }
   } else if (ks == 1) { /* each line is contiguous in depth: transpose 16 x 16 blocks */
-    for (int64_t p = 0; p < panels; p++)
-      for (int v = 0; v < w; v += 16) {
-        int64_t l0 = p * w + v, nl = lines - l0 < w - v ? lines - l0 : w - v;
-        for (int64_t k0 = 0; k0 < kc; k0 += 16) {
-          int64_t nk = kc - k0 < 16 ? kc - k0 : 16;
-          __m512 r[16];
-          for (int i = 0; i < 16; i++)
-            r[i] = i < nl ? load_upto(base + ((l0 + i) * ls + k0) * es, dt, nk) : _mm512_setzero_ps();
-          tk512_transpose16(r);
-          for (int64_t j = 0; j < nk; j++) store_upto(d + p * panel + (k0 + j) * w + v, r[j], w - v);
-        }
+    for (int64_t l0 = 0; l0 < panels * w; l0 += 16) { /* 16 lines, across panels */
+      int64_t nl = lines - l0;
+      tk_gemm_lines16 at = tk_gemm_lines16_at(l0, panels * w - l0, w, panel);
+      for (int64_t k0 = 0; k0 < kc; k0 += 16) {
+        int64_t nk = kc - k0 < 16 ? kc - k0 : 16;
+        __m512 r[16];
+        for (int i = 0; i < 16; i++)
+          r[i] = i < nl ? load_upto(base + ((l0 + i) * ls + k0) * es, dt, nk) : _mm512_setzero_ps();
+        tk512_transpose16(r);
+        for (int64_t j = 0; j < nk; j++) tk_gemm_store_lines16(d, &at, k0 + j, w, r[j]);
       }
+    }
   } else {
     for (int64_t p = 0; p < panels; p++)
       for (int64_t k = 0; k < kc; k++)

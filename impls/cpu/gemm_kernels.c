@@ -3,7 +3,8 @@
 #include "gemm.h"
 #include "kernels/runtime/device.h"
 
-const tk_gemm_kernel *tk_gemm_kernel_for(tk_gemm_isa isa, int shape, tk_dtype dt, unsigned cpu_isa) {
+const tk_gemm_kernel *tk_gemm_kernel_for(tk_gemm_isa isa, int shape, tk_dtype dt,
+                                         unsigned cpu_isa) {
   const unsigned avx2 = TK_ISA_AVX2 | TK_ISA_FMA | TK_ISA_F16C;
   const unsigned avx512 = avx2 | TK_ISA_AVX512F | TK_ISA_AVX512BW | TK_ISA_AVX512VL;
   if (shape < 0 || shape > 1) return NULL;
