@@ -9,6 +9,7 @@
 
 #include "../kernels/runtime/status.h"
 #include "config.h"
+#include "name_list.h"
 
 /* Cap on the combinations enumerated per space (spaces are far smaller). */
 #define MAX_COMBINATIONS 1000000
@@ -40,20 +41,6 @@ static int same_config(const tk_config *a, const tk_config *b) {
   return a->n == b->n && memcmp(a->v, b->v, (size_t)a->n * sizeof a->v[0]) == 0;
 }
 
-/* 1 if name is in the comma-separated list (NULL list: everything). */
-static int listed(const char *list, const char *name) {
-  if (!list || !list[0]) return 1;
-  size_t n = strlen(name);
-  for (const char *s = list; *s;) {
-    while (*s == ',' || *s == ' ') s++;
-    size_t len = strcspn(s, ",");
-    while (len && s[len - 1] == ' ') len--;
-    if (len == n && strncmp(s, name, n) == 0) return 1;
-    s += strcspn(s, ",");
-  }
-  return 0;
-}
-
 /* Fails when list names something that is not an impl of op. */
 static tk_status check_names(tk_op op, const char *list) {
   if (!list) return TK_OK;
@@ -82,7 +69,7 @@ static tk_status enumerate(tk_context *ctx, const tk_problem *p, const char *imp
   for (int i = 0; i < n; i++) {
     const tk_impl *impl = list[i];
     char why[256];
-    if (!listed(impls, impl->name) || !tk_impl_can_run(ctx, impl, p, why, sizeof why)) continue;
+    if (!tk_name_listed(impls, impl->name) || !tk_impl_can_run(ctx, impl, p, why, sizeof why)) continue;
     tk_config h;
     impl->heuristic(p, &ctx->dev, &h);
     if (!push(out, impl, &h, 1)) return tk_fail(TK_ERR_OUT_OF_MEMORY, "sweep: out of memory");

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "autotune/name_list.h"
 #include "autotune/tolerance.h"
 #include "kernels/runtime/context.h"
 #include "regress/gate_internal.h"
@@ -26,18 +27,6 @@ const char *tk_gate_verdict_name(tk_gate_verdict v) {
   static const char *const names[] = {"pass", "new", "skip", "WRONG", "ERROR GREW", "SLOWER",
                                       "FASTER"};
   return names[v];
-}
-
-/* 1 if name is in the comma-separated list (NULL: everything). */
-static int listed(const char *list, const char *name) {
-  if (!list) return 1;
-  size_t n = strlen(name);
-  for (const char *s = list; *s;) {
-    size_t len = strcspn(s, ",");
-    if (len == n && strncmp(s, name, n) == 0) return 1;
-    s += len + (s[len] == ',');
-  }
-  return 0;
 }
 
 /* The git revision to record. */
@@ -64,7 +53,7 @@ static int add_case(tk_gate_run_data *g, tk_context *ctx, tk_case *c, const tk_g
   int n = 0;
   tk_impl_list(tk_case_op(c), names, 16, &n);
   for (int i = 0; i < n && i < 16; i++) {
-    if (!listed(o->impls, names[i])) continue;
+    if (!tk_name_listed(o->impls, names[i])) continue;
     tk_gate_item *grown = realloc(g->items, (size_t)(g->n + 1) * sizeof *grown);
     if (!grown) return 0;
     g->items = grown;

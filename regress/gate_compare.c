@@ -48,24 +48,11 @@ static int pick_run(void *user, const tk_history_run *r) {
   return 0;
 }
 
-/* Parses the stored normalised samples; returns how many (<= max). */
-static int parse_samples(const char *text, double *out, int max) {
-  int n = 0;
-  char *end;
-  for (const char *s = text; n < max;) {
-    double v = strtod(s, &end);
-    if (end == s) break;
-    out[n++] = v;
-    s = end;
-  }
-  return n;
-}
-
 /* Judges one timed item against its baseline row. */
 static void judge_time(tk_gate_item *it, const tk_gate_run_data *g, const base_row *b,
                        const tk_gate_options *o) {
   double base[1024], cur[1024];
-  int m = parse_samples(b->samples, base, 1024), n = it->n_samples < 1024 ? it->n_samples : 1024;
+  int m = tk_parse_samples(b->samples, base, 1024), n = it->n_samples < 1024 ? it->n_samples : 1024;
   if (m < 3 || n < 3) {
     it->verdict = TK_GATE_NEW;
     snprintf(it->why, sizeof it->why, "the baseline has no timing of it");

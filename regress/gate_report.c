@@ -8,6 +8,7 @@
 
 #include "kernels/runtime/json.h"
 #include "regress/gate_internal.h"
+#include "regress/gate_stats.h"
 
 static int failed(tk_gate_verdict v) { return v >= TK_GATE_WRONG; }
 
@@ -104,22 +105,8 @@ static int history_result(void *user, const tk_history_result *r) {
   for (int i = 0; i < g->n; i++)
     if (strcmp(g->items[i].spec, r->spec) == 0 && strcmp(g->items[i].impl, r->impl) == 0) {
       double v[1024];
-      int n = 0;
-      char *end;
-      for (const char *s = r->samples; n < 1024; s = end) {
-        v[n] = strtod(s, &end);
-        if (end == s) break;
-        n++;
-      }
-      if (n) {
-        for (int a = 1; a < n; a++) /* insertion sort: n is small */
-          for (int b = a; b > 0 && v[b - 1] > v[b]; b--) {
-            double t = v[b];
-            v[b] = v[b - 1];
-            v[b - 1] = t;
-          }
-        hr->h->hist[(size_t)hr->run * g->n + i] = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-      }
+      int n = tk_parse_samples(r->samples, v, 1024);
+      if (n) hr->h->hist[(size_t)hr->run * g->n + i] = tk_median_of(v, n);
     }
   return 0;
 }

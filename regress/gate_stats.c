@@ -61,3 +61,14 @@ double tk_relative_spread(const double *v, int n) {
   free(c);
   return s.median > 0 ? (s.p80 - s.p20) / s.median : 0;
 }
+
+int tk_parse_samples(const char *text, double *out, int max) {
+  int n = 0;
+  char *end;
+  for (const char *s = text; n < max; s = end) {
+    double v = strtod(s, &end);
+    if (end == s) break;
+    out[n++] = v;
+  }
+  return n;
+}

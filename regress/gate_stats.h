@@ -14,4 +14,8 @@ double tk_median_of(const double *v, int n);
 /* (p80 - p20) / median of n > 0 values: their relative spread. */
 double tk_relative_spread(const double *v, int n);
 
+/* Parses the space-separated numbers of text (stored samples) into out;
+ * returns how many (at most max). */
+int tk_parse_samples(const char *text, double *out, int max);
+
 #endif
