@@ -15,6 +15,7 @@
 #include "kernels/runtime/half.h"
 #include "regress/case.h"
 #include "regress/case_internal.h"
+#include "tk_config_sweep.h"
 #include "tk_test.h"
 
 /* The cpu config space as tk_impl_config_space prints it; the sweep below
@@ -35,27 +36,9 @@ static void config_text(int i, char *buf, size_t len) {
 /* Runs the case under every valid config: each within tolerance of the
  * reference, with untouched guards and gaps (tk_case_check). */
 static void sweep_case(tk_context *ctx, const char *spec, int min_configs) {
-  char err[256];
-  tk_case *c = NULL;
-  tk_status st = tk_case_create(spec, 7, &c, err, sizeof err);
-  CHECK(st == TK_OK, "%s: %s", spec, err);
-  if (st != TK_OK) return;
-  CHECK_OK(tk_case_prepare_expected(c, ctx));
-  int ran = 0;
-  for (int i = 0; i < N_CONFIGS; i++) {
-    char cfg[96];
-    config_text(i, cfg, sizeof cfg);
-    tk_call_options o = {"cpu", cfg};
-    st = tk_case_run(c, ctx, &o);
-    if (st == TK_ERR_INVALID_ARGUMENT && strstr(tk_last_error(), "config: invalid")) continue;
-    CHECK(st == TK_OK, "%s | %s: %s", spec, cfg, tk_last_error());
-    if (st != TK_OK) continue;
-    tk_case_report r;
-    CHECK(tk_case_check(c, &r), "%s | %s: %s", spec, cfg, r.why);
-    ran++;
-  }
-  CHECK(ran >= min_configs, "%s: only %d configs ran, expected %d or more", spec, ran, min_configs);
-  tk_case_destroy(c);
+  int ran = tk_test_sweep_configs(ctx, spec, 7, N_CONFIGS, config_text, 0);
+  CHECK(ran < 0 || ran >= min_configs, "%s: only %d configs ran, expected %d or more", spec, ran,
+        min_configs);
 }
 
 /* A tensor of up to 3 dims over its own poisoned buffer with any strides

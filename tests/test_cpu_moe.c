@@ -12,6 +12,7 @@
 #include "kernels/runtime/half.h"
 #include "regress/case.h"
 #include "regress/case_internal.h"
+#include "tk_config_sweep.h"
 #include "tk_test.h"
 
 static const int ISAS[] = {256, 512}, TASKS[] = {1, 4, 16, 64}, STREAMS[] = {0, 1};
@@ -27,30 +28,8 @@ static void config_text(int index, char *buf, size_t len) {
 /* Runs the case under every config the CPU allows: each within tolerance
  * of the reference (bit-exact for permute), all with the same bits. */
 static void sweep_case(tk_context *ctx, const char *spec, uint64_t seed) {
-  char err[256];
-  tk_case *c = NULL;
-  tk_status st = tk_case_create(spec, seed, &c, err, sizeof err);
-  CHECK(st == TK_OK, "%s: %s", spec, err);
-  if (st != TK_OK) return;
-  CHECK_OK(tk_case_prepare_expected(c, ctx));
-  int ran = 0;
-  for (int i = 0; i < N_CONFIGS; i++) {
-    char cfg[64];
-    config_text(i, cfg, sizeof cfg);
-    tk_call_options o = {"cpu", cfg};
-    st = tk_case_run(c, ctx, &o);
-    if (st == TK_ERR_INVALID_ARGUMENT && strstr(tk_last_error(), "config: invalid")) continue;
-    CHECK(st == TK_OK, "%s | %s: %s", spec, cfg, tk_last_error());
-    if (st != TK_OK) continue;
-    tk_case_report r;
-    CHECK(tk_case_check(c, &r), "%s | %s: %s", spec, cfg, r.why);
-    if (ran++ == 0)
-      tk_case_snapshot(c);
-    else
-      CHECK(tk_case_same_as_snapshot(c), "%s | %s: bits differ from the first config", spec, cfg);
-  }
-  CHECK(ran >= N_CONFIGS / 2, "%s: only %d configs ran", spec, ran);
-  tk_case_destroy(c);
+  int ran = tk_test_sweep_configs(ctx, spec, seed, N_CONFIGS, config_text, 1);
+  CHECK(ran < 0 || ran >= N_CONFIGS / 2, "%s: only %d configs ran", spec, ran);
 }
 
 /* A 2-D tensor over its own buffer with any strides (a negative row stride
