@@ -1,5 +1,6 @@
-/* case_sweep.c: checking through tk_case_run + tk_case_check; timing
- * through tk_execute on the validated problems of the input copies. */
+/* case_sweep.c: checking through tk_case_run (or tk_case_run_device) +
+ * tk_case_check; timing through tk_execute on the validated problems of
+ * the input copies (host) or of the device mirror (CUDA events). */
 #include "regress/case_sweep.h"
 
 #include <stdio.h>
@@ -9,6 +10,10 @@
 #include "autotune/config.h"
 #include "kernels/runtime/context.h"
 #include "kernels/runtime/status.h"
+#include "regress/case_internal.h"
+#if TK_HAVE_CUDA
+#include "impls/cuda/cuda_timer.h"
+#endif
 
 #define MAX_COPIES 16
 #define MAX_COPY_BYTES ((double)(512u << 20))
@@ -18,15 +23,25 @@ struct case_target {
   tk_case *copies[MAX_COPIES]; /* copies[0] is checked */
   tk_problem problems[MAX_COPIES];
   int n;
+  tk_case_device *mirror;      /* device targets: copies[0] on the device */
+#if TK_HAVE_CUDA
+  struct tk_cuda_timer *timer;
+#endif
 };
+
+/* The call options forcing c. */
+static tk_call_options forced(const tk_choice *c, char *config, size_t len) {
+  tk_config_format(c->impl->space, &c->cfg, config, len);
+  return (tk_call_options){c->impl->name, config};
+}
 
 static tk_status check(void *user, const tk_choice *c, int *right, double *max_err, char *why,
                        size_t why_len) {
   case_target *ct = user;
   char config[256];
-  tk_config_format(c->impl->space, &c->cfg, config, sizeof config);
-  tk_call_options opts = {c->impl->name, config};
-  tk_status s = tk_case_run(ct->copies[0], ct->ctx, &opts);
+  tk_call_options opts = forced(c, config, sizeof config);
+  tk_status s = ct->mirror ? tk_case_run_device(ct->mirror, ct->ctx, &opts)
+                           : tk_case_run(ct->copies[0], ct->ctx, &opts);
   if (s != TK_OK) return s;
   tk_case_report r;
   *right = tk_case_check(ct->copies[0], &r);
@@ -41,6 +56,19 @@ static tk_status run(void *user, const tk_choice *c, int rep, double *self_ns) {
   return tk_execute(ct->ctx, &ct->problems[rep % ct->n], c);
 }
 
+#if TK_HAVE_CUDA
+/* One run between CUDA events on the context's stream, L2 evicted first. */
+static tk_status run_timed_on_device(void *user, const tk_choice *c, int rep, double *self_ns) {
+  (void)rep;
+  case_target *ct = user;
+  tk_status s = tk_cuda_timer_start(ct->timer, ct->ctx->cuda_stream);
+  if (s != TK_OK) return s;
+  tk_status st = tk_execute(ct->ctx, &ct->problems[0], c);
+  s = tk_cuda_timer_stop(ct->timer, ct->ctx->cuda_stream, self_ns);
+  return st != TK_OK ? st : s;
+}
+#endif
+
 /* How many copies make the rotated inputs overflow the CPU caches. */
 static int copies_for(const tk_context *ctx, double bytes) {
   double caches = (double)ctx->dev.l2_bytes * ctx->dev.physical_cores + (double)ctx->dev.l3_bytes;
@@ -51,33 +79,71 @@ static int copies_for(const tk_context *ctx, double bytes) {
   return n < 1 ? 1 : n;
 }
 
-tk_status case_target_create(tk_context *ctx, const char *spec, uint64_t seed, case_target **out,
-                             tk_sweep_target *t, char *err, size_t err_len) {
-  case_target *ct = calloc(1, sizeof *ct);
-  if (!ct) return tk_fail(TK_ERR_OUT_OF_MEMORY, "out of memory");
-  ct->ctx = ctx;
-  tk_status s = tk_case_create(spec, seed, &ct->copies[0], err, err_len);
-  if (s == TK_OK && (s = tk_case_prepare_expected(ct->copies[0], ctx)) != TK_OK)
-    snprintf(err, err_len, "reference: %s", tk_last_error());
-  int want = s == TK_OK ? copies_for(ctx, tk_case_bytes(ct->copies[0])) : 0;
-  for (ct->n = s == TK_OK; s == TK_OK && ct->n < want; ct->n++)
+/* Host copies 1..want-1 of the case and the validated problems of all. */
+static tk_status make_host_copies(case_target *ct, const char *spec, uint64_t seed, char *err,
+                                  size_t err_len) {
+  const int want = copies_for(ct->ctx, tk_case_bytes(ct->copies[0]));
+  tk_status s = TK_OK;
+  for (ct->n = 1; s == TK_OK && ct->n < want; ct->n++)
     s = tk_case_create(spec, seed + 7919u * (uint64_t)ct->n, &ct->copies[ct->n], err, err_len);
   for (int i = 0; s == TK_OK && i < ct->n; i++) {
     s = tk_problem_validate(tk_case_op(ct->copies[i]), tk_case_args(ct->copies[i]), 1,
                             &ct->problems[i]);
     if (s != TK_OK) snprintf(err, err_len, "%s", tk_last_error());
   }
+  return s;
+}
+
+/* The mirror of copies[0] on `device`, its validated problem, and the timer. */
+static tk_status make_device_mirror(case_target *ct, int device, tk_sweep_target *t, char *err,
+                                    size_t err_len) {
+#if TK_HAVE_CUDA
+  if (device >= ct->ctx->dev.cuda_device_count)
+    return tk_case_err(TK_ERR_INVALID_ARGUMENT, err, err_len, "no CUDA device %d (%d found%s%s)",
+                       device, ct->ctx->dev.cuda_device_count,
+                       ct->ctx->dev.cuda_status[0] ? ": " : "", ct->ctx->dev.cuda_status);
+  ct->n = 1;
+  tk_status s = tk_case_device_create(ct->copies[0], device, &ct->mirror, err, err_len);
+  if (s == TK_OK) {
+    s = tk_problem_validate(tk_case_op(ct->copies[0]), tk_case_device_args(ct->mirror), 1,
+                            &ct->problems[0]);
+    if (s == TK_OK) s = tk_cuda_timer_create(device, 1, &ct->timer);
+    if (s != TK_OK) snprintf(err, err_len, "%s", tk_last_error());
+  }
+  t->run = run_timed_on_device;
+  return s;
+#else
+  (void)t;
+  return tk_case_device_create(ct->copies[0], device, &ct->mirror, err, err_len);
+#endif
+}
+
+tk_status case_target_create(tk_context *ctx, const char *spec, uint64_t seed, int device,
+                             case_target **out, tk_sweep_target *t, char *err, size_t err_len) {
+  case_target *ct = calloc(1, sizeof *ct);
+  if (!ct) return tk_fail(TK_ERR_OUT_OF_MEMORY, "out of memory");
+  ct->ctx = ctx;
+  *t = (tk_sweep_target){&ct->problems[0], ct, check, run};
+  tk_status s = tk_case_create(spec, seed, &ct->copies[0], err, err_len);
+  if (s == TK_OK && (s = tk_case_prepare_expected(ct->copies[0], ctx)) != TK_OK)
+    snprintf(err, err_len, "reference: %s", tk_last_error());
+  if (s == TK_OK)
+    s = device < 0 ? make_host_copies(ct, spec, seed, err, err_len)
+                   : make_device_mirror(ct, device, t, err, err_len);
   if (s != TK_OK) {
     case_target_destroy(ct);
     return s;
   }
-  *t = (tk_sweep_target){&ct->problems[0], ct, check, run};
   *out = ct;
   return TK_OK;
 }
 
 void case_target_destroy(case_target *ct) {
   if (!ct) return;
+#if TK_HAVE_CUDA
+  tk_cuda_timer_destroy(ct->timer);
+#endif
+  tk_case_device_destroy(ct->mirror);
   for (int i = 0; i < MAX_COPIES; i++) tk_case_destroy(ct->copies[i]);
   free(ct);
 }

@@ -1,6 +1,7 @@
 /* case_sweep.h: a sweep target (autotune/sweep.h) built from a regress
- * case: candidates are checked with the case's full checks and timed over
- * several copies of the inputs, rotated so caches do not flatter. */
+ * case: candidates are checked with the case's full checks and timed so
+ * caches do not flatter: on the CPU over several copies of the inputs,
+ * rotated; on a CUDA device with events, the L2 evicted before each run. */
 #ifndef TK_REGRESS_CASE_SWEEP_H
 #define TK_REGRESS_CASE_SWEEP_H
 
@@ -9,11 +10,14 @@
 
 typedef struct case_target case_target;
 
-/* Builds the case of spec (seed) plus enough input copies to exceed the
- * CPU caches (at most 16 and 512 MiB), computes the expected outputs, and
- * fills *t. On failure returns the status with the reason in err. */
-tk_status case_target_create(tk_context *ctx, const char *spec, uint64_t seed, case_target **out,
-                             tk_sweep_target *t, char *err, size_t err_len);
+/* Builds the case of spec (seed), computes the expected outputs with the
+ * reference on the host, and fills *t. device < 0: the candidates run on
+ * host tensors, over enough input copies to exceed the CPU caches (at most
+ * 16 and 512 MiB). device >= 0: on the case mirrored to that CUDA device
+ * (TK_ERR_UNSUPPORTED in a build without CUDA). On failure returns the
+ * status with the reason in err. */
+tk_status case_target_create(tk_context *ctx, const char *spec, uint64_t seed, int device,
+                             case_target **out, tk_sweep_target *t, char *err, size_t err_len);
 void case_target_destroy(case_target *ct);
 
 /* The case's useful work, for rates (tk_case_flops / tk_case_bytes). */

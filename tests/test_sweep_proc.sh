@@ -69,7 +69,7 @@ if [ -n "$impl" ]; then
 fi
 
 # Bad arguments: a message and exit 2, nothing written.
-for args in "--budget -1" "--shard 2/2" "--shard x" "--op warp" "--suite /nonexistent.suite" \
+for args in "--budget -1" "--device gpu" "--device cuda:-1" "--shard 2/2" "--shard x" "--op warp" "--suite /nonexistent.suite" \
             "--problem 'attention D=0'" "--suite small --problem 'moe_permute'"; do
   out=$(eval "$tune sweep --db '$dir/bad.db' $args" 2>&1)
   rc=$?
@@ -79,4 +79,19 @@ check "[ ! -e '$dir/bad.db' ]" "bad arguments wrote no database"
 out=$("$tune" sweep --db "$dir/bad.db" --problem "grouped_gemm dtype=f32 M=8 K=8 N=8 G=1" --impl nope 2>&1)
 check "[ $? -eq 2 ] && echo \"\$out\" | grep -q nope" "unknown impl named: $out"
 check "[ ! -e '$dir/bad.db' ]" "bad arguments wrote no database"
+
+# --device cuda: without a usable CUDA device a clear error (exit 2 in a
+# build without CUDA, 1 with no device) and nothing written; with one, the
+# sweep chooses a CUDA implementation for every problem.
+gpus=$("$tune" device --json | grep -o '"device_count":[0-9]*' | head -1 | cut -d: -f2)
+out=$("$tune" sweep --db "$dir/cuda.db" --device cuda --suite "$dir/suite" --budget 2 --json --quiet 2> "$dir/cuda.err")
+rc=$?
+if [ "${gpus:-0}" -eq 0 ]; then
+  check "[ $rc -ne 0 ] && grep -q CUDA '$dir/cuda.err'" "sweep --device cuda without a device: exit $rc: $(cat "$dir/cuda.err")"
+  check "[ ! -e '$dir/cuda.db' ]" "sweep --device cuda without a device wrote no database"
+else
+  check "[ $rc -eq 0 ]" "sweep --device cuda exits 0 ($rc: $(cat "$dir/cuda.err"))"
+  check "! echo \"\$out\" | grep -o '\"impl\":\"[a-z_]*\"' | grep -qv -e cuda -e cublas" \
+    "every CUDA problem chose a CUDA implementation"
+fi
 exit $fail

@@ -15,7 +15,7 @@
 #include "regress/case_sweep.h"
 
 typedef struct {
-  const char *suite, *problem, *op, *impl, *budget, *shard, *db;
+  const char *suite, *problem, *op, *impl, *budget, *shard, *db, *device;
   int seed, threads, remeasure, json, quiet;
 } sweep_opts;
 
@@ -25,8 +25,21 @@ static int parse_shard(const char *s, int *i, int *n) {
   return sscanf(s, "%d/%d%c", i, n, &tail) == 2 && *n >= 1 && *i >= 0 && *i < *n;
 }
 
+/* Parses "cpu" (-1), "cuda" (0) or "cuda:N" (N) into *device; 0 when malformed. */
+static int parse_device(const char *s, int *device) {
+  char tail;
+  *device = -1;
+  if (strcmp(s, "cpu") == 0) return 1;
+  if (strcmp(s, "cuda") == 0) {
+    *device = 0;
+    return 1;
+  }
+  return sscanf(s, "cuda:%d%c", device, &tail) == 1 && *device >= 0;
+}
+
 /* Checks the options; the op filter (-1: all) in *op. 0 on a usage error. */
-static int check_opts(const sweep_opts *o, int *op, double *budget, int *shard_i, int *shard_n) {
+static int check_opts(const sweep_opts *o, int *op, double *budget, int *shard_i, int *shard_n,
+                      int *device) {
   *op = -1;
   *budget = 0;
   *shard_i = 0;
@@ -67,18 +80,22 @@ static int check_opts(const sweep_opts *o, int *op, double *budget, int *shard_i
     tk_cli_error("sweep: --shard '%s' must be i/n with 0 <= i < n", o->shard);
     return 0;
   }
+  if (!parse_device(o->device ? o->device : "cpu", device)) {
+    tk_cli_error("sweep: --device '%s' must be cpu, cuda or cuda:N", o->device);
+    return 0;
+  }
   return 1;
 }
 
 /* Sweeps one problem; fills *r. */
-static void sweep_one(tk_context *ctx, tk_cache *cache, const char *fp, const char *spec,
-                      uint64_t seed, const tk_sweep_options *so, sweep_progress *pr,
-                      sweep_result *r) {
+static void sweep_one(tk_context *ctx, tk_cache *cache, const char *fp, int device,
+                      const char *spec, uint64_t seed, const tk_sweep_options *so,
+                      sweep_progress *pr, sweep_result *r) {
   snprintf(r->spec, sizeof r->spec, "%s", spec);
   pr->spec = spec;
   case_target *ct = NULL;
   tk_sweep_target t;
-  tk_status s = case_target_create(ctx, spec, seed, &ct, &t, r->err, sizeof r->err);
+  tk_status s = case_target_create(ctx, spec, seed, device, &ct, &t, r->err, sizeof r->err);
   if (s == TK_OK) {
     r->flops = case_target_flops(ct);
     r->bytes = case_target_bytes(ct);
@@ -90,13 +107,33 @@ static void sweep_one(tk_context *ctx, tk_cache *cache, const char *fp, const ch
   case_target_destroy(ct);
 }
 
-/* Opens the cache and records this machine's description; 0 on failure. */
-static int open_cache(tk_context *ctx, tk_cache **cache, char *fp, size_t fp_len) {
+/* 1 if the problems can run on `device` (-1: the CPU); else prints why. */
+static int device_usable(const tk_context *ctx, int device) {
+  if (device < 0) return 1;
+  if (!ctx->dev.cuda_built) {
+    tk_cli_error("sweep: --device cuda: this build has no CUDA (configure with -DTK_CUDA=ON)");
+    return 0;
+  }
+  if (device >= ctx->dev.cuda_device_count) {
+    tk_cli_error("sweep: --device cuda:%d: %d CUDA device%s found%s%s", device,
+                 ctx->dev.cuda_device_count, ctx->dev.cuda_device_count == 1 ? "" : "s",
+                 ctx->dev.cuda_status[0] ? ": " : "", ctx->dev.cuda_status);
+    return 0;
+  }
+  return 1;
+}
+
+/* Opens the cache and records the description of this machine under the
+ * fingerprint of `device` (-1: the CPU); 0 on failure. */
+static int open_cache(tk_context *ctx, int device, tk_cache **cache, char *fp, size_t fp_len) {
   if (tk_cache_open(ctx->cache_path, TK_CACHE_CREATE, 0, cache) != TK_OK) {
     tk_cli_error("sweep: %s", tk_last_error());
     return 0;
   }
-  tk_device_fingerprint_cpu(&ctx->dev, fp, fp_len);
+  if (device < 0)
+    tk_device_fingerprint_cpu(&ctx->dev, fp, fp_len);
+  else
+    tk_device_fingerprint_cuda(&ctx->dev, device, fp, fp_len);
   int len = tk_device_json(&ctx->dev, NULL, 0);
   char *desc = malloc((size_t)len + 1);
   int64_t id;
@@ -113,7 +150,8 @@ static int open_cache(tk_context *ctx, tk_cache **cache, char *fp, size_t fp_len
 }
 
 /* Sweeps the problems of this shard; the exit code. */
-static int run(const sweep_opts *o, char **specs, const int *lines, int n, double budget) {
+static int run(const sweep_opts *o, char **specs, const int *lines, int n, double budget,
+               int device) {
   tk_context_options copts = {o->db, o->threads, TK_TUNE_OFF, NULL};
   tk_context *ctx = NULL;
   if (tk_context_create(&copts, &ctx) != TK_OK) {
@@ -122,9 +160,10 @@ static int run(const sweep_opts *o, char **specs, const int *lines, int n, doubl
   }
   tk_cache *cache;
   char fp[512];
-  if (!open_cache(ctx, &cache, fp, sizeof fp)) {
+  if (!device_usable(ctx, device) || !open_cache(ctx, device, &cache, fp, sizeof fp)) {
+    const int rc = device >= 0 && !ctx->dev.cuda_built ? 2 : 1;
     tk_context_destroy(ctx);
-    return 1;
+    return rc;
   }
   sweep_result *res = calloc((size_t)n, sizeof *res);
   if (!res) {
@@ -142,10 +181,12 @@ static int run(const sweep_opts *o, char **specs, const int *lines, int n, doubl
   so.remeasure = o->remeasure;
   so.progress = sweep_progress_event;
   so.progress_user = &pr;
-  if (!o->quiet) fprintf(stderr, "sweeping %d problems into %s\n", n, ctx->cache_path);
+  if (!o->quiet)
+    fprintf(stderr, "sweeping %d problems on %s into %s\n", n, device < 0 ? "the CPU" : fp,
+            ctx->cache_path);
   int failed = 0;
   for (int i = 0; i < n; i++) {
-    sweep_one(ctx, cache, fp, specs[i], 1000u + (uint64_t)lines[i], &so, &pr, &res[i]);
+    sweep_one(ctx, cache, fp, device, specs[i], 1000u + (uint64_t)lines[i], &so, &pr, &res[i]);
     failed += !res[i].ok;
   }
   sweep_print_results(res, n, o->json);
@@ -171,6 +212,9 @@ int tk_cmd_sweep(int argc, char **argv) {
       {"seed", TK_OPT_INT, "N", "seed of the --budget sample (default 1)", &o.seed, 0},
       {"shard", TK_OPT_STRING, "I/N", "only problems i, i+n, i+2n, ... (merge the shards' exports after)",
        &o.shard, 0},
+      {"device", TK_OPT_STRING, "cpu|cuda[:N]",
+       "where the candidates run (default cpu); CUDA problems are mirrors of the host cases",
+       &o.device, 0},
       {"db", TK_OPT_STRING, "PATH", "tuning cache (default $TOKAMAX_CACHE, else ~/.cache/tokamax/tune.db)",
        &o.db, 0},
       {"threads", TK_OPT_INT, "N", "worker threads (default 0: one per physical core)", &o.threads, 0},
@@ -182,9 +226,9 @@ int tk_cmd_sweep(int argc, char **argv) {
                           (int)(sizeof opts / sizeof opts[0]), NULL, 0, 0, NULL, NULL};
   int rc = tk_cli_parse(&cmd, argc, argv);
   if (rc >= 0) return rc;
-  int op, shard_i, shard_n;
+  int op, shard_i, shard_n, device;
   double budget;
-  if (!check_opts(&o, &op, &budget, &shard_i, &shard_n)) return 2;
+  if (!check_opts(&o, &op, &budget, &shard_i, &shard_n, &device)) return 2;
 
   char err[512];
   tk_suite suite = {0};
@@ -226,7 +270,7 @@ int tk_cmd_sweep(int argc, char **argv) {
                  o.shard ? " in this shard" : "");
     rc = 1;
   } else {
-    rc = run(&o, sel, sel_lines, m, budget);
+    rc = run(&o, sel, sel_lines, m, budget, device);
   }
   free(sel);
   free(sel_lines);
