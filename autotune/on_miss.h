@@ -1,16 +1,18 @@
 /* on_miss.h: TK_TUNE_ON_MISS: sweeping a shape the cache lacks on the
- * caller's own inputs (outputs go to scratch copies, checked against the
- * reference), storing the result in the context's cache and map. */
+ * caller's own inputs (outputs go to scratch, checked against the reference
+ * on the host), storing the result in the context's cache and map. */
 #ifndef TK_AUTOTUNE_ON_MISS_H
 #define TK_AUTOTUNE_ON_MISS_H
 
 #include "choose.h"
 
-/* Sweeps p (validated with data, CPU tensors) and stores the best in the
- * cache file and ctx's map; on success *out is the tuned choice. The
- * caller's outputs are not touched. Fails (the caller then uses the
- * heuristic) for CUDA problems, which are tuned with `tokamax-tune sweep`,
- * and for cache or memory errors. */
+/* Sweeps p (validated with data, host or CUDA tensors) and stores the best
+ * in the cache file and ctx's map under p's device; on success *out is the
+ * tuned choice. The caller's data is not written. For a CUDA problem the
+ * device is synchronised first, its tensors are copied to the host once for
+ * the reference, and candidates are timed with CUDA events. Fails (the
+ * caller then uses the nearest entry or the heuristic) for data that breaks
+ * the op's rules, a build without CUDA, or cache, memory or device errors. */
 tk_status tk_tune_on_miss(tk_context *ctx, const tk_problem *p, const char *key, tk_choice *out);
 
 #endif

@@ -20,6 +20,14 @@ static tk_status check_lens(const tk_validator *v, const char *name, const tk_te
   return TK_OK;
 }
 
+tk_status tk_attention_check_data(const tk_problem *problem) {
+  tk_validator v;
+  tk_validator_init(&v, "attention", 1);
+  const tk_attention_problem *p = &problem->u.attention;
+  TK_TRY(check_lens(&v, "q_lens", &p->q_lens, "Tq", p->Tq));
+  return check_lens(&v, "kv_lens", &p->kv_lens, "Tk", p->Tk);
+}
+
 /* Shapes, dtypes and the relations between the tensors. */
 static tk_status take_tensors(tk_validator *v, const tk_attention_args *a,
                               tk_attention_problem *p) {
@@ -83,10 +91,7 @@ tk_status tk_attention_validate(const tk_attention_args *a, int need_data, tk_pr
   p->causal = a->causal;
   p->window_left = a->window_left;
   p->window_right = a->window_right;
-  if (tk_validator_host_data(&v)) {
-    TK_TRY(check_lens(&v, "q_lens", &p->q_lens, "Tq", p->Tq));
-    TK_TRY(check_lens(&v, "kv_lens", &p->kv_lens, "Tk", p->Tk));
-  }
+  if (tk_validator_host_data(&v)) TK_TRY(tk_attention_check_data(out));
   tk_validator_finish(&v, TK_OP_ATTENTION, p->q.dtype, out);
   return TK_OK;
 }

@@ -24,6 +24,12 @@ static tk_status check_group_sizes(const tk_validator *v, const tk_grouped_gemm_
   return TK_OK;
 }
 
+tk_status tk_grouped_gemm_check_data(const tk_problem *problem) {
+  tk_validator v;
+  tk_validator_init(&v, "grouped_gemm", 1);
+  return check_group_sizes(&v, &problem->u.grouped_gemm);
+}
+
 /* rhs and out shapes for the layout; M, K, G already known. */
 static tk_status take_rhs_out(tk_validator *v, const tk_grouped_gemm_args *a,
                               tk_grouped_gemm_problem *p) {
@@ -77,7 +83,7 @@ tk_status tk_grouped_gemm_validate(const tk_grouped_gemm_args *a, int need_data,
   p->K = p->lhs.shape[1];
   p->G = p->group_sizes.shape[0];
   TK_TRY(take_rhs_out(&v, a, p));
-  if (tk_validator_host_data(&v)) TK_TRY(check_group_sizes(&v, p));
+  if (tk_validator_host_data(&v)) TK_TRY(tk_grouped_gemm_check_data(out));
   tk_validator_finish(&v, TK_OP_GROUPED_GEMM, p->lhs.dtype, out);
   return TK_OK;
 }

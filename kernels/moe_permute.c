@@ -50,6 +50,12 @@ static tk_status check_expert_ids(const tk_validator *v, const tk_moe_permute_pr
   return s;
 }
 
+tk_status tk_moe_permute_check_data(const tk_problem *problem) {
+  tk_validator v;
+  tk_validator_init(&v, "moe_permute", 1);
+  return check_expert_ids(&v, &problem->u.moe_permute);
+}
+
 /* Scalars, tensors and the relations between them. */
 static tk_status take_args(tk_validator *v, const tk_moe_permute_args *a,
                            tk_moe_permute_problem *p) {
@@ -93,7 +99,7 @@ tk_status tk_moe_permute_validate(const tk_moe_permute_args *a, int need_data, t
   if (!a) return tk_fail(TK_ERR_INVALID_ARGUMENT, "moe_permute: args is NULL");
   tk_moe_permute_problem *p = &out->u.moe_permute;
   TK_TRY(take_args(&v, a, p));
-  if (tk_validator_host_data(&v)) TK_TRY(check_expert_ids(&v, p));
+  if (tk_validator_host_data(&v)) TK_TRY(tk_moe_permute_check_data(out));
   tk_validator_finish(&v, TK_OP_MOE_PERMUTE, p->tokens.dtype, out);
   return TK_OK;
 }

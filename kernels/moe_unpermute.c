@@ -20,6 +20,12 @@ static tk_status check_dest(const tk_validator *v, const tk_moe_unpermute_proble
   return TK_OK;
 }
 
+tk_status tk_moe_unpermute_check_data(const tk_problem *problem) {
+  tk_validator v;
+  tk_validator_init(&v, "moe_unpermute", 1);
+  return check_dest(&v, &problem->u.moe_unpermute);
+}
+
 /* Tensors and the relations between them. */
 static tk_status take_args(tk_validator *v, const tk_moe_unpermute_args *a,
                            tk_moe_unpermute_problem *p) {
@@ -49,7 +55,7 @@ tk_status tk_moe_unpermute_validate(const tk_moe_unpermute_args *a, int need_dat
   if (!a) return tk_fail(TK_ERR_INVALID_ARGUMENT, "moe_unpermute: args is NULL");
   tk_moe_unpermute_problem *p = &out->u.moe_unpermute;
   TK_TRY(take_args(&v, a, p));
-  if (tk_validator_host_data(&v)) TK_TRY(check_dest(&v, p));
+  if (tk_validator_host_data(&v)) TK_TRY(tk_moe_unpermute_check_data(out));
   tk_validator_finish(&v, TK_OP_MOE_UNPERMUTE, p->rows.dtype, out);
   return TK_OK;
 }

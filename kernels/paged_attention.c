@@ -61,6 +61,14 @@ static tk_status check_sequences(const tk_validator *v, const tk_paged_attention
   return TK_OK;
 }
 
+tk_status tk_paged_attention_check_data(const tk_problem *problem) {
+  tk_validator v;
+  tk_validator_init(&v, "paged_attention", 1);
+  const tk_paged_attention_problem *p = &problem->u.paged_attention;
+  if (p->cu_q_lens.present) TK_TRY(check_cu_q_lens(&v, p));
+  return check_sequences(&v, p);
+}
+
 /* Shape relations between the tensors. */
 static tk_status check_shapes(tk_validator *v, tk_paged_attention_problem *p) {
   TK_TRY(tk_expect_dtype(v, "k_cache", &p->k_cache, p->q.dtype, "q's dtype"));
@@ -133,10 +141,7 @@ tk_status tk_paged_attention_validate(const tk_paged_attention_args *a, int need
   TK_TRY(tk_check_window(&v, "window_left", a->window_left));
   p->softcap = a->softcap;
   p->window_left = a->window_left;
-  if (tk_validator_host_data(&v)) {
-    if (p->cu_q_lens.present) TK_TRY(check_cu_q_lens(&v, p));
-    TK_TRY(check_sequences(&v, p));
-  }
+  if (tk_validator_host_data(&v)) TK_TRY(tk_paged_attention_check_data(out));
   tk_validator_finish(&v, TK_OP_PAGED_ATTENTION, p->q.dtype, out);
   return TK_OK;
 }

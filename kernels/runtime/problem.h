@@ -74,6 +74,18 @@ tk_status tk_paged_attention_validate(const tk_paged_attention_args *a, int need
 /* Dispatches on op to the validators above; args points to the op's struct. */
 tk_status tk_problem_validate(tk_op op, const void *args, int need_data, tk_problem *out);
 
+/* The data-dependent rules of a validated problem whose tensors are in host
+ * memory (lengths, ids, group sizes, page tables), as the validators apply
+ * them to CPU tensors; used on host copies of CUDA data. Same messages. */
+tk_status tk_attention_check_data(const tk_problem *p);
+tk_status tk_grouped_gemm_check_data(const tk_problem *p);
+tk_status tk_moe_permute_check_data(const tk_problem *p);
+tk_status tk_moe_unpermute_check_data(const tk_problem *p);
+tk_status tk_paged_attention_check_data(const tk_problem *p);
+
+/* Dispatches on p->op to the checks above. */
+tk_status tk_problem_check_data(const tk_problem *p);
+
 /* Writes the canonical problem key: op, dtypes, shapes, strides that are not
  * row-major, and every parameter that changes the kernel, e.g.
  * "attention:dtype=bf16,B=2,Tq=128,...". For grouped GEMM and MoE it holds
@@ -82,11 +94,21 @@ tk_status tk_problem_validate(tk_op op, const void *args, int need_data, tk_prob
 int tk_problem_key(const tk_problem *p, char *buf, size_t len);
 
 /* The output tensors of p (present ones, at most TK_MAX_OUTPUTS), as
- * pointers into p; returns how many. Defined in kernels/problem_outputs.c. */
+ * pointers into p; returns how many. Defined in kernels/problem_tensors.c. */
 #define TK_MAX_OUTPUTS 4
 int tk_problem_outputs(tk_problem *p, tk_tensor **outs);
 
-/* Elements from the first to one past the last element of t (0 if empty). */
+/* The input tensors of p (present ones, at most TK_MAX_INPUTS), likewise. */
+#define TK_MAX_INPUTS 6
+int tk_problem_inputs(tk_problem *p, tk_tensor **ins);
+
+/* Elements from the first to one past the last element of t (0 if empty);
+ * for tensors with strides >= 0 (outputs). */
 int64_t tk_tensor_extent(const tk_tensor *t);
+
+/* Elements from the lowest to the highest element t addresses, inclusive
+ * (0 if empty), any strides; *first is the lowest one's offset from
+ * t->data in elements (<= 0). */
+int64_t tk_tensor_span(const tk_tensor *t, int64_t *first);
 
 #endif
