@@ -86,8 +86,12 @@ tk_status tk_case_run(tk_case *c, tk_context *ctx, const tk_call_options *opts) 
 }
 
 tk_status tk_case_prepare_expected(tk_case *c, tk_context *ctx) {
+  return tk_case_prepare_expected_by(c, ctx, "reference");
+}
+
+tk_status tk_case_prepare_expected_by(tk_case *c, tk_context *ctx, const char *oracle) {
   if (c->have_expected) return TK_OK;
-  tk_call_options ref = {"reference", NULL};
+  tk_call_options ref = {oracle, NULL};
   tk_status st = tk_case_run(c, ctx, &ref);
   if (st != TK_OK) return st;
   for (int i = 0; i < c->n_tensors; i++)

@@ -51,6 +51,11 @@ const void *tk_case_args(tk_case *c);
  * reuse them). */
 tk_status tk_case_prepare_expected(tk_case *c, tk_context *ctx);
 
+/* Likewise with another host implementation as the oracle (e.g. "cpu",
+ * far faster than the reference on large shapes; its own error then adds
+ * to that of the implementations checked against it). */
+tk_status tk_case_prepare_expected_by(tk_case *c, tk_context *ctx, const char *oracle);
+
 /* Poisons the outputs (NaN patterns), then runs the op with opts. */
 tk_status tk_case_run(tk_case *c, tk_context *ctx, const tk_call_options *opts);
 

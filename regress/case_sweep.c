@@ -118,18 +118,19 @@ static tk_status make_device_mirror(case_target *ct, int device, tk_sweep_target
 #endif
 }
 
-tk_status case_target_create(tk_context *ctx, const char *spec, uint64_t seed, int device,
+tk_status case_target_create(tk_context *ctx, const char *spec, const case_target_options *o,
                              case_target **out, tk_sweep_target *t, char *err, size_t err_len) {
   case_target *ct = calloc(1, sizeof *ct);
   if (!ct) return tk_fail(TK_ERR_OUT_OF_MEMORY, "out of memory");
   ct->ctx = ctx;
   *t = (tk_sweep_target){&ct->problems[0], ct, check, run};
-  tk_status s = tk_case_create(spec, seed, &ct->copies[0], err, err_len);
-  if (s == TK_OK && (s = tk_case_prepare_expected(ct->copies[0], ctx)) != TK_OK)
-    snprintf(err, err_len, "reference: %s", tk_last_error());
+  const char *oracle = o->oracle ? o->oracle : "reference";
+  tk_status s = tk_case_create(spec, o->seed, &ct->copies[0], err, err_len);
+  if (s == TK_OK && (s = tk_case_prepare_expected_by(ct->copies[0], ctx, oracle)) != TK_OK)
+    snprintf(err, err_len, "oracle %s: %s", oracle, tk_last_error());
   if (s == TK_OK)
-    s = device < 0 ? make_host_copies(ct, spec, seed, err, err_len)
-                   : make_device_mirror(ct, device, t, err, err_len);
+    s = o->device < 0 ? make_host_copies(ct, spec, o->seed, err, err_len)
+                      : make_device_mirror(ct, o->device, t, err, err_len);
   if (s != TK_OK) {
     case_target_destroy(ct);
     return s;

@@ -10,13 +10,19 @@
 
 typedef struct case_target case_target;
 
-/* Builds the case of spec (seed), computes the expected outputs with the
- * reference on the host, and fills *t. device < 0: the candidates run on
- * host tensors, over enough input copies to exceed the CPU caches (at most
- * 16 and 512 MiB). device >= 0: on the case mirrored to that CUDA device
- * (TK_ERR_UNSUPPORTED in a build without CUDA). On failure returns the
- * status with the reason in err. */
-tk_status case_target_create(tk_context *ctx, const char *spec, uint64_t seed, int device,
+/* Where and against what a case's candidates run. */
+typedef struct {
+  uint64_t seed;      /* of the case's inputs */
+  int device;         /* < 0: host tensors; else this CUDA device */
+  const char *oracle; /* host impl computing the expected outputs; NULL: "reference" */
+} case_target_options;
+
+/* Builds the case of spec, computes the expected outputs with the oracle
+ * on the host, and fills *t. On the host the candidates run over enough
+ * input copies to exceed the CPU caches (at most 16 and 512 MiB); on a
+ * CUDA device, on the case mirrored there (TK_ERR_UNSUPPORTED in a build
+ * without CUDA). On failure returns the status with the reason in err. */
+tk_status case_target_create(tk_context *ctx, const char *spec, const case_target_options *o,
                              case_target **out, tk_sweep_target *t, char *err, size_t err_len);
 void case_target_destroy(case_target *ct);
 

@@ -60,7 +60,7 @@ int main(void) {
   case_target *ct = NULL;
   tk_sweep_target t;
   char err[256];
-  CHECK_OK(case_target_create(ctx, SPEC, 5, -1, &ct, &t, err, sizeof err));
+  CHECK_OK(case_target_create(ctx, SPEC, &(case_target_options){5, -1, NULL}, &ct, &t, err, sizeof err));
   if (!ctx || !cache || !ct) return 1;
   const char *fp = "cpu:test-device";
   tk_sweep_options so = tk_sweep_defaults();

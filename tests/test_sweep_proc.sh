@@ -69,7 +69,7 @@ if [ -n "$impl" ]; then
 fi
 
 # Bad arguments: a message and exit 2, nothing written.
-for args in "--budget -1" "--device gpu" "--device cuda:-1" "--shard 2/2" "--shard x" "--op warp" "--suite /nonexistent.suite" \
+for args in "--budget -1" "--oracle nope" "--device gpu" "--device cuda:-1" "--shard 2/2" "--shard x" "--op warp" "--suite /nonexistent.suite" \
             "--problem 'attention D=0'" "--suite small --problem 'moe_permute'"; do
   out=$(eval "$tune sweep --db '$dir/bad.db' $args" 2>&1)
   rc=$?
@@ -79,6 +79,12 @@ check "[ ! -e '$dir/bad.db' ]" "bad arguments wrote no database"
 out=$("$tune" sweep --db "$dir/bad.db" --problem "grouped_gemm dtype=f32 M=8 K=8 N=8 G=1" --impl nope 2>&1)
 check "[ $? -eq 2 ] && echo \"\$out\" | grep -q nope" "unknown impl named: $out"
 check "[ ! -e '$dir/bad.db' ]" "bad arguments wrote no database"
+
+# Another host implementation as the oracle: the sweep checks against it.
+out=$("$tune" sweep --db "$dir/oracle.db" --problem "attention dtype=bf16 B=1 Tq=48 Tk=64 Hq=4 Hkv=2 D=64" \
+  --oracle cpu --json --quiet)
+check "[ $? -eq 0 ] && [ $(echo "$out" | sum_field wrong) -eq 0 ] && [ $(echo "$out" | sum_field measured) -gt 2 ]" \
+  "sweep --oracle cpu: $out"
 
 # --device cuda: without a usable CUDA device a clear error (exit 2 in a
 # build without CUDA, 1 with no device) and nothing written; with one, the

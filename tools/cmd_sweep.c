@@ -15,7 +15,7 @@
 #include "regress/case_sweep.h"
 
 typedef struct {
-  const char *suite, *problem, *op, *impl, *budget, *shard, *db, *device;
+  const char *suite, *problem, *op, *impl, *budget, *shard, *db, *device, *oracle;
   int seed, threads, remeasure, json, quiet;
 } sweep_opts;
 
@@ -80,6 +80,10 @@ static int check_opts(const sweep_opts *o, int *op, double *budget, int *shard_i
     tk_cli_error("sweep: --shard '%s' must be i/n with 0 <= i < n", o->shard);
     return 0;
   }
+  if (o->oracle && !tk_cli_impl_exists(o->oracle, *op)) {
+    tk_cli_error("sweep: --oracle: no implementation '%s'", o->oracle);
+    return 0;
+  }
   if (!parse_device(o->device ? o->device : "cpu", device)) {
     tk_cli_error("sweep: --device '%s' must be cpu, cuda or cuda:N", o->device);
     return 0;
@@ -88,14 +92,14 @@ static int check_opts(const sweep_opts *o, int *op, double *budget, int *shard_i
 }
 
 /* Sweeps one problem; fills *r. */
-static void sweep_one(tk_context *ctx, tk_cache *cache, const char *fp, int device,
-                      const char *spec, uint64_t seed, const tk_sweep_options *so,
+static void sweep_one(tk_context *ctx, tk_cache *cache, const char *fp, const char *spec,
+                      const case_target_options *to, const tk_sweep_options *so,
                       sweep_progress *pr, sweep_result *r) {
   snprintf(r->spec, sizeof r->spec, "%s", spec);
   pr->spec = spec;
   case_target *ct = NULL;
   tk_sweep_target t;
-  tk_status s = case_target_create(ctx, spec, seed, device, &ct, &t, r->err, sizeof r->err);
+  tk_status s = case_target_create(ctx, spec, to, &ct, &t, r->err, sizeof r->err);
   if (s == TK_OK) {
     r->flops = case_target_flops(ct);
     r->bytes = case_target_bytes(ct);
@@ -186,7 +190,8 @@ static int run(const sweep_opts *o, char **specs, const int *lines, int n, doubl
             ctx->cache_path);
   int failed = 0;
   for (int i = 0; i < n; i++) {
-    sweep_one(ctx, cache, fp, device, specs[i], 1000u + (uint64_t)lines[i], &so, &pr, &res[i]);
+    case_target_options to = {1000u + (uint64_t)lines[i], device, o->oracle};
+    sweep_one(ctx, cache, fp, specs[i], &to, &so, &pr, &res[i]);
     failed += !res[i].ok;
   }
   sweep_print_results(res, n, o->json);
@@ -215,6 +220,10 @@ int tk_cmd_sweep(int argc, char **argv) {
       {"device", TK_OPT_STRING, "cpu|cuda[:N]",
        "where the candidates run (default cpu); CUDA problems are mirrors of the host cases",
        &o.device, 0},
+      {"oracle", TK_OPT_STRING, "IMPL",
+       "host implementation whose outputs candidates are checked against (default reference; "
+       "cpu for large GPU shapes)",
+       &o.oracle, 0},
       {"db", TK_OPT_STRING, "PATH", "tuning cache (default $TOKAMAX_CACHE, else ~/.cache/tokamax/tune.db)",
        &o.db, 0},
       {"threads", TK_OPT_INT, "N", "worker threads (default 0: one per physical core)", &o.threads, 0},

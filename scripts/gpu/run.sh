@@ -2,9 +2,11 @@
 # scripts/gpu/run.sh: the one script run on the GPU machine (docs/gpu.md).
 # It builds the library for sm_90a with the headers and libraries carried
 # in .carry/ (scripts/gpu/prepare_carry.sh), records the GPU clocks, runs
-# the CUDA correctness harness and the other tests, and times the CUDA
-# implementations with tokamax-bench. Everything lands in $OUT (default
-# ./gpu-out), at most 8 files:
+# the CUDA correctness harness and the other tests, times the CUDA
+# implementations with tokamax-bench, and tunes the GPU suites with
+# tokamax-tune sweep --device cuda. Everything lands in $OUT (default
+# ./gpu-out); the device tool brings back 8 files a call, so run
+# `build test` and `bench sweep` as two calls:
 #   clocks.log        nvidia-smi before and after each stage
 #   build.log         CMake configure + build
 #   sass.txt          per CUDA kernel: HGMMA / HMMA instructions, local-memory use
@@ -12,8 +14,10 @@
 #   ctest.log         the rest of the ctest suite
 #   bench.log         tokamax-bench tables of the GPU suites
 #   bench_attention.json  Google Benchmark JSON of the attention suite
+#   sweep.log         tokamax-tune sweep --device cuda of the cuda suite (all
+#                     configs) and of models_gpu (10 s per problem, --oracle cpu)
 #   summary.txt       one line per stage with its exit status
-# Usage: scripts/gpu/run.sh [build] [test] [bench]   (no argument: all three)
+# Usage: scripts/gpu/run.sh [build] [test] [bench] [sweep]   (none: all four)
 # Stages can run in separate calls: build-gpu/ stays while the machine does.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,7 +30,7 @@ jobs=$(nproc)
 export PATH=$PATH:/usr/local/cuda/bin
 mkdir -p "$out"
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(build test bench)
+[ ${#stages[@]} -eq 0 ] && stages=(build test bench sweep)
 
 note() { echo "$(date -u +%H:%M:%S) $*" | tee -a "$out/summary.txt"; }
 
@@ -111,6 +115,21 @@ bench_stage() {
   clocks "after bench"
 }
 
+sweep_stage() {
+  local tune=$build/tokamax-tune db=$build/tune-gpu.db
+  clocks "before sweep"
+  {
+    echo "== suite cuda, every config"
+    "$tune" sweep --device cuda --suite cuda --db "$db"
+    echo "exit $?"
+    echo "== suite models_gpu, 10 s per problem, checked against the cpu implementation"
+    "$tune" sweep --device cuda --suite models_gpu --budget 10 --oracle cpu --db "$db"
+    echo "exit $?"
+  } >"$out/sweep.log" 2>&1
+  note "sweep: $(grep -c '^exit 0' "$out/sweep.log") of 2 suites exit 0"
+  clocks "after sweep"
+}
+
 rc=0
 clocks "start"
 for stage in "${stages[@]}"; do
@@ -124,7 +143,8 @@ for stage in "${stages[@]}"; do
       ;;
     test) test_stage || rc=1 ;;
     bench) bench_stage ;;
-    *) echo "usage: $0 [build] [test] [bench]" >&2; exit 2 ;;
+    sweep) sweep_stage ;;
+    *) echo "usage: $0 [build] [test] [bench] [sweep]" >&2; exit 2 ;;
   esac
 done
 clocks "end"
