@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "bench/ceiling.h"
+#include "impls/cuda/cuda_timer.h"
 #include "kernels/runtime/half.h"
+#include "kernels/runtime/status.h"
 
 #define GEMM_N 8192
 #define COPY_BYTES ((size_t)1 << 30)
@@ -19,12 +21,12 @@ typedef struct {
   int copy;            /* the copy ceiling */
   void *a, *b, *c;     /* GEMM operands, or copy source (a) and destination (b) */
   cublasHandle_t blas;
-  cudaEvent_t start, stop;
+  tk_cuda_timer *timer;
 } gpu_ceiling;
 
-static gpu_ceiling gemm_bf16 = {1, 0, NULL, NULL, NULL, NULL, NULL, NULL};
-static gpu_ceiling gemm_f32 = {0, 0, NULL, NULL, NULL, NULL, NULL, NULL};
-static gpu_ceiling copy = {0, 1, NULL, NULL, NULL, NULL, NULL, NULL};
+static gpu_ceiling gemm_bf16 = {1, 0, NULL, NULL, NULL, NULL, NULL};
+static gpu_ceiling gemm_f32 = {0, 0, NULL, NULL, NULL, NULL, NULL};
+static gpu_ceiling copy = {0, 1, NULL, NULL, NULL, NULL, NULL};
 
 /* Fills n elements at dev with random non-zero values in [-1, 1] of the
  * ceiling's dtype (bytes: copy source). */
@@ -48,7 +50,7 @@ static cudaError_t fill_random(void *dev, size_t n, int bf16) {
   return e;
 }
 
-/* Allocates and fills the operands, events and cuBLAS handle; declines
+/* Allocates and fills the operands, the timer and cuBLAS handle; declines
  * with the CUDA error on failure. */
 static int gpu_setup(void *user, char *why, size_t why_len) {
   gpu_ceiling *s = user;
@@ -58,10 +60,12 @@ static int gpu_setup(void *user, char *why, size_t why_len) {
   if (e == cudaSuccess && !s->copy) e = cudaMalloc(&s->c, bytes);
   if (e == cudaSuccess) e = fill_random(s->a, s->copy ? bytes / 4 : n, s->bf16);
   if (e == cudaSuccess && !s->copy) e = fill_random(s->b, n, s->bf16);
-  if (e == cudaSuccess) e = cudaEventCreate(&s->start);
-  if (e == cudaSuccess) e = cudaEventCreate(&s->stop);
   if (e != cudaSuccess) {
     snprintf(why, why_len, "CUDA: %s", cudaGetErrorString(e));
+    return 1;
+  }
+  if (tk_cuda_timer_create(0, 0, &s->timer) != TK_OK) {
+    snprintf(why, why_len, "%s", tk_last_error());
     return 1;
   }
   if (!s->copy && cublasCreate(&s->blas) != CUBLAS_STATUS_SUCCESS) {
@@ -76,7 +80,10 @@ static double gpu_run(void *user, char *why, size_t why_len) {
   gpu_ceiling *s = user;
   const float one = 1.0f, zero = 0.0f;
   cudaDataType_t t = s->bf16 ? CUDA_R_16BF : CUDA_R_32F;
-  cudaEventRecord(s->start, 0);
+  if (tk_cuda_timer_start(s->timer, NULL) != TK_OK) {
+    snprintf(why, why_len, "%s", tk_last_error());
+    return -1;
+  }
   if (s->copy) {
     cudaMemcpyAsync(s->b, s->a, COPY_BYTES, cudaMemcpyDeviceToDevice, 0);
   } else if (cublasGemmEx(s->blas, CUBLAS_OP_N, CUBLAS_OP_N, GEMM_N, GEMM_N, GEMM_N, &one, s->a, t,
@@ -85,23 +92,20 @@ static double gpu_run(void *user, char *why, size_t why_len) {
     snprintf(why, why_len, "cublasGemmEx failed");
     return -1;
   }
-  cudaEventRecord(s->stop, 0);
-  cudaError_t e = cudaEventSynchronize(s->stop);
-  float ms = 0;
-  if (e == cudaSuccess) e = cudaEventElapsedTime(&ms, s->start, s->stop);
-  if (e != cudaSuccess) {
-    snprintf(why, why_len, "CUDA: %s", cudaGetErrorString(e));
+  double ns = 0;
+  if (tk_cuda_timer_stop(s->timer, NULL, &ns) != TK_OK) {
+    snprintf(why, why_len, "%s", tk_last_error());
     return -1;
   }
-  return 1e-3 * ms;
+  return 1e-9 * ns;
 }
 
 /* Frees what gpu_setup made (NULL members are skipped by CUDA). */
 static void gpu_teardown(void *user) {
   gpu_ceiling *s = user;
   if (s->blas) cublasDestroy(s->blas);
-  if (s->start) cudaEventDestroy(s->start);
-  if (s->stop) cudaEventDestroy(s->stop);
+  tk_cuda_timer_destroy(s->timer);
+  s->timer = NULL;
   cudaFree(s->a);
   cudaFree(s->b);
   cudaFree(s->c);

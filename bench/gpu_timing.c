@@ -1,9 +1,11 @@
-/* gpu_timing.c: CUDA device presence, CUDA-event timing and an L2 flush for
- * the rows that run on a GPU. Built only with CUDA. */
+/* gpu_timing.c: CUDA device presence, and CUDA-event timing of a plan with
+ * the library's timer (impls/cuda/cuda_timer.h). Built only with CUDA. */
 #include "bench/gpu_timing.h"
 
 #include <cuda_runtime.h>
 #include <stdio.h>
+
+#include "impls/cuda/cuda_timer.h"
 
 int tk_gpu_available(char *why, size_t why_len) {
   int n = 0;
@@ -15,31 +17,15 @@ int tk_gpu_available(char *why, size_t why_len) {
   return 1;
 }
 
-tk_status tk_gpu_time_plan(tk_plan *plan, const void *args, double *secs) {
-  static cudaEvent_t start, stop;
-  if (!start && (cudaEventCreate(&start) != cudaSuccess || cudaEventCreate(&stop) != cudaSuccess))
-    return TK_ERR_DEVICE;
-  cudaEventRecord(start, 0);
+tk_status tk_gpu_time_plan(tk_plan *plan, const void *args, int flush_l2, double *secs) {
+  static tk_cuda_timer *timers[2]; /* [flush_l2]: kept for the process */
+  tk_cuda_timer **t = &timers[flush_l2 != 0];
+  tk_status s = *t ? TK_OK : tk_cuda_timer_create(0, flush_l2, t);
+  if (s == TK_OK) s = tk_cuda_timer_start(*t, NULL);
+  if (s != TK_OK) return s;
   tk_status st = tk_plan_run(plan, args);
-  cudaEventRecord(stop, 0);
-  if (cudaEventSynchronize(stop) != cudaSuccess) return TK_ERR_DEVICE;
-  float ms = 0;
-  cudaEventElapsedTime(&ms, start, stop);
-  if (st == TK_OK) *secs = 1e-3 * ms;
-  return st;
-}
-
-void tk_gpu_flush_l2(void) {
-  static void *buf;
-  static size_t bytes;
-  if (!buf) {
-    int l2 = 0;
-    cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, 0);
-    bytes = 2 * (size_t)(l2 > 0 ? l2 : 64 << 20);
-    if (cudaMalloc(&buf, bytes) != cudaSuccess) {
-      buf = NULL;
-      return;
-    }
-  }
-  cudaMemsetAsync(buf, 1, bytes, 0);
+  double ns = 0;
+  s = tk_cuda_timer_stop(*t, NULL, &ns);
+  if (st == TK_OK && s == TK_OK) *secs = 1e-9 * ns;
+  return st != TK_OK ? st : s;
 }

@@ -18,8 +18,7 @@ double tk_impl_row_run(tk_row *r, char *why, size_t why_len) {
   double secs = 0;
 #if TK_HAVE_CUDA
   if (r->gpu) {
-    if (r->memory_bound) tk_gpu_flush_l2();
-    st = tk_gpu_time_plan(plan, r->args, &secs);
+    st = tk_gpu_time_plan(plan, r->args, r->memory_bound, &secs);
   } else
 #endif
   {
