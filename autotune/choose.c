@@ -116,15 +116,17 @@ int tk_problem_device_slot(const tk_context *ctx, const tk_problem *p, char *fp,
 }
 
 /* The automatic choice: tuned (exact or nearest), else swept now under
- * TK_TUNE_ON_MISS, else untuned. */
+ * TK_TUNE_ON_MISS, else untuned. A problem met before costs no key text
+ * unless it is swept (tk_tuned_map_lookup). */
 static tk_status choose_tuned(tk_context *ctx, const tk_problem *p, tk_choice *out) {
-  char key[1024];
-  if (tk_problem_key(p, key, sizeof key) >= (int)sizeof key) return tk_choose_untuned(ctx, p, out);
   const int slot = tk_problem_device_slot(ctx, p, NULL, 0);
   *out = (tk_choice){0};
-  if (tk_tuned_map_find(ctx->tuned, ctx, slot, key, p, out) && out->source == TK_CHOICE_CACHE)
-    return TK_OK;
+  int found = tk_tuned_map_lookup(ctx->tuned, ctx, slot, p, out);
+  if (found < 0) return tk_choose_untuned(ctx, p, out); /* key too long to be tuned */
+  if (found && out->source == TK_CHOICE_CACHE) return TK_OK;
   if (ctx->tune == TK_TUNE_ON_MISS && p->has_data) {
+    char key[TK_TUNED_KEY_MAX];
+    tk_problem_key(p, key, sizeof key); /* fits: the lookup did not answer -1 */
     pthread_mutex_lock(&ctx->tune_lock);
     tk_choice tuned;
     int hit = tk_tuned_map_find(ctx->tuned, ctx, slot, key, p, &tuned) &&

@@ -1,6 +1,7 @@
 /* tuned_map.c: an open-addressing hash map of (device slot, problem key)
  * -> cached (impl, config) text, with the text resolved against the
- * registry and memoised on first use. */
+ * registry and memoised on first use; in front of it a memo by problem
+ * image (choice_memo.h), so a repeated problem skips its key text. */
 #include "tuned_map.h"
 
 #include <pthread.h>
@@ -11,6 +12,7 @@
 
 #include "../cache/cache.h"
 #include "../kernels/runtime/status.h"
+#include "choice_memo.h"
 #include "config.h"
 #include "key_distance.h"
 
@@ -29,6 +31,9 @@ struct tk_tuned_map {
   pthread_rwlock_t lock;
   entry *e;
   size_t cap, n;
+  /* Answers of settled entries (state != UNRESOLVED) by problem image; an
+   * answer is dropped whenever its entry is replaced or unresolved. */
+  tk_choice_memo *memo;
 };
 
 static uint64_t hash_of(int slot, const char *key) {
@@ -75,6 +80,7 @@ static entry *put_locked(tk_tuned_map *m, int slot, const char *key, const char 
     free_entry(&fresh);
     return NULL;
   }
+  tk_choice_memo_forget_key(m->memo, slot, h);
   if (x->key) free_entry(x);
   else m->n++;
   *x = fresh;
@@ -96,6 +102,10 @@ static int load_row(void *user, const char *fp, const tk_cache_best *b) {
 tk_tuned_map *tk_tuned_map_load(const char *path, const char *const *fps, int n_slots) {
   tk_tuned_map *m = calloc(1, sizeof *m);
   if (!m) return NULL;
+  if (!(m->memo = tk_choice_memo_create())) {
+    free(m);
+    return NULL;
+  }
   pthread_rwlock_init(&m->lock, NULL);
   if (!path || strcmp(path, ":memory:") == 0) return m;
   FILE *f = fopen(path, "rb");
@@ -129,6 +139,7 @@ void tk_tuned_map_free(tk_tuned_map *m) {
   for (size_t i = 0; i < m->cap; i++)
     if (m->e[i].key) free_entry(&m->e[i]);
   free(m->e);
+  tk_choice_memo_free(m->memo);
   pthread_rwlock_destroy(&m->lock);
   free(m);
 }
@@ -241,7 +252,45 @@ int tk_tuned_map_put(tk_tuned_map *m, int slot, const char *key, const char *imp
   /* Memos of the nearest rule (and of misses) may now be stale. */
   for (size_t i = 0; i < m->cap; i++)
     if (m->e[i].key && !m->e[i].loaded) m->e[i].state = UNRESOLVED;
+  tk_choice_memo_clear(m->memo);
   entry *x = put_locked(m, slot, key, impl, config, 1);
   pthread_rwlock_unlock(&m->lock);
   return x != NULL;
+}
+
+/* Memoises, for img on slot, the answer of (slot, key)'s entry when that
+ * entry is settled, i.e. what tk_tuned_map_find now answers for key
+ * without looking at p; caller holds the write lock. */
+static void memoise_locked(tk_tuned_map *m, const tk_problem_image *img, int slot,
+                           const char *key) {
+  if (!m->cap) return;
+  uint64_t h = hash_of(slot, key);
+  const entry *x = probe(m->e, m->cap, slot, key, h);
+  if (x->key && x->state != UNRESOLVED)
+    tk_choice_memo_put(m->memo, img, slot, h, x->state == USABLE, &x->choice);
+}
+
+int tk_tuned_map_lookup(tk_tuned_map *m, tk_context *ctx, int slot, const tk_problem *p,
+                        tk_choice *out) {
+  tk_problem_image img;
+  tk_problem_image_of(p, slot, &img);
+  int found, memoised;
+  pthread_rwlock_rdlock(&m->lock);
+  memoised = tk_choice_memo_find(m->memo, &img, slot, &found, out);
+  pthread_rwlock_unlock(&m->lock);
+  if (memoised) return found;
+  char key[TK_TUNED_KEY_MAX];
+  if (tk_problem_key(p, key, sizeof key) >= (int)sizeof key) return -1;
+  found = tk_tuned_map_find(m, ctx, slot, key, p, out);
+  pthread_rwlock_wrlock(&m->lock);
+  memoise_locked(m, &img, slot, key);
+  pthread_rwlock_unlock(&m->lock);
+  return found;
+}
+
+int tk_tuned_map_memo_size(tk_tuned_map *m) {
+  pthread_rwlock_rdlock(&m->lock);
+  int n = tk_choice_memo_size(m->memo);
+  pthread_rwlock_unlock(&m->lock);
+  return n;
 }

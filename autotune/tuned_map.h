@@ -27,7 +27,24 @@ int tk_tuned_map_size(tk_tuned_map *m);
 int tk_tuned_map_find(tk_tuned_map *m, tk_context *ctx, int slot, const char *key,
                       const tk_problem *p, tk_choice *out);
 
-/* Adds (or replaces) the tuned choice of (slot, key); 0 when out of memory. */
+/* The longest problem key (with its NUL) dispatch looks up by. */
+#define TK_TUNED_KEY_MAX 1024
+
+/* tk_tuned_map_find for validated problem p, with its key formatted here
+ * only when needed: a problem met before (same bytes but for the data
+ * pointers, same slot) gets the answer the map's entry for its key holds,
+ * from a memo of at most 256 problems, without its key text. 1 with *out
+ * filled or 0, as tk_tuned_map_find; -1 (nothing looked up) when p's key
+ * needs more than TK_TUNED_KEY_MAX bytes. */
+int tk_tuned_map_lookup(tk_tuned_map *m, tk_context *ctx, int slot, const tk_problem *p,
+                        tk_choice *out);
+
+/* Problems held by the memo of tk_tuned_map_lookup (for tests). */
+int tk_tuned_map_memo_size(tk_tuned_map *m);
+
+/* Adds (or replaces) the tuned choice of (slot, key); 0 when out of memory.
+ * Empties the memo of tk_tuned_map_lookup, since the nearest-shape answers
+ * of other keys may change. */
 int tk_tuned_map_put(tk_tuned_map *m, int slot, const char *key, const char *impl,
                      const char *config);
 

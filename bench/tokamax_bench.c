@@ -176,9 +176,11 @@ int main(int argc, char **argv) {
 #endif
   if (gpu_why[0]) printf("gpu: not used: %s\n", gpu_why);
   tk_rows_register(rows, n_rows);
+  tk_dispatch_register(&o);
   fflush(stdout);
   tk_bench_run();
   tk_bench_print_tables(rows, n_rows);
+  tk_dispatch_print_table();
   rc = 0;
 done:
   tk_bench_shutdown();

@@ -94,4 +94,14 @@ void tk_flush_case(const tk_case *c);
 /* Prints the ceilings and the rows as markdown tables. */
 void tk_bench_print_tables(const tk_row *rows, int n);
 
+/* Registers the dispatch-overhead benchmarks (dispatch_row.c) of the ops
+ * o->ops selects: per tiny problem, "dispatch/<spec>/call" (the public
+ * call, choosing through a temporary tuning cache) and
+ * "dispatch/<spec>/execute" (the same choice run directly). */
+void tk_dispatch_register(const tk_bench_options *o);
+
+/* Prints their table: call and execute ns, the overhead per call and the
+ * 1 us target (nothing when none ran). */
+void tk_dispatch_print_table(void);
+
 #endif

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # test_bench_smoke.sh <source dir> <binary dir>: tokamax-bench runs a tiny
-# suite end to end (ceilings, baselines, every implementation) with a tiny
-# min-time, writes Google Benchmark JSON holding the expected rows, and
-# prints the tables; bad options fail with a message. Not a timed test:
-# nothing here depends on how fast anything is.
+# suite end to end (ceilings, baselines, every implementation, the
+# dispatch-overhead rows) with a tiny min-time, writes Google Benchmark JSON
+# holding the expected rows, and prints the tables; bad options fail with
+# a message. Not a timed test: nothing here depends on how fast anything is.
 set -u
 bin="$2/bench/tokamax-bench"
 [ -x "$bin" ] || { echo "no tokamax-bench built (TK_WITH_BENCHMARK off or no Google Benchmark); skipping"; exit 77; }
@@ -43,13 +43,26 @@ while read -r op rest; do
     *"grouped_gemm dtype=bf16"*) expect_run "$spec/onednn" ;;
   esac
 done <"$work/tiny.suite"
+# the dispatch-overhead rows (bench/dispatch_row.c): both kinds for both problems
+for spec in "moe_unpermute dtype=f32 T=1 H=8 k=1 E=1" \
+  "grouped_gemm dtype=f32 out=f32 layout=nn M=16 K=16 N=16 G=1"; do
+  expect_run "dispatch/$spec/call"
+  expect_run "dispatch/$spec/execute"
+  line=$(grep -F "| $spec |" "$work/out.txt")
+  case "$line" in
+    *skipped*|'') fail "dispatch row of $spec missing or skipped: $line" ;;
+    *' 1000 ns |') ;;
+    *) fail "dispatch row of $spec lacks the target: $line" ;;
+  esac
+done
 # repetitions and their median aggregate are there
 grep -q '"aggregate_name": "median"' "$work/out.json" || fail "JSON lacks median aggregates"
 grep -q '"FLOP/s"' "$work/out.json" || fail "JSON lacks the FLOP/s counter"
 grep -q '"bytes/s"' "$work/out.json" || fail "JSON lacks the bytes/s counter"
 
 # The tables: the ceilings and a row per op, with a speed-up against the baseline.
-for pattern in '| ceiling/cpu_fma_f32 |' '| grouped_gemm | dtype=f32' '| attention |' '| moe_permute |' \
+for pattern in '| ceiling/cpu_fma_f32 |' '| dispatch on a cache hit |' '| grouped_gemm | dtype=f32' \
+  '| attention |' '| moe_permute |' \
   '| moe_unpermute |' '| paged_attention |' '1.00x reference' 'x openblas' 'x onednn'; do
   grep -qF -- "$pattern" "$work/out.txt" || fail "table lacks '$pattern'"
 done
@@ -68,6 +81,7 @@ fi
 n=$(grep -c '"run_name": "moe_permute' "$work/one.json")
 [ "$n" -ge 1 ] || fail "filtered run lacks the permute row"
 grep -q '"run_name": "grouped_gemm' "$work/one.json" && fail "--op did not filter grouped_gemm"
+grep -q '"run_name": "dispatch/' "$work/one.json" && fail "--op did not filter the dispatch rows"
 
 # Bad input: a clear message and exit code 2.
 "$bin" --bogus >"$work/bad.txt" 2>&1

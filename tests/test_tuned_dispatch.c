@@ -1,14 +1,20 @@
 /* test_tuned_dispatch: dispatch through the tuning cache: an exact hit, the
  * nearest tuned shape of the same family, the heuristic for another family,
  * cached entries that are invalid (bad config, unknown impl) ignored, the
- * nearest-shape rule itself, and TK_TUNE_ON_MISS sweeping and storing a
- * shape on the caller's data without disturbing the caller's result. */
+ * nearest-shape rule itself, TK_TUNE_ON_MISS sweeping and storing a shape
+ * on the caller's data without disturbing the caller's result, and the memo
+ * by problem image (autotune/choice_memo.h) answering exactly what the key
+ * path answers. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "autotune/choice_memo.h"
+#include "autotune/config.h"
 #include "autotune/key_distance.h"
+#include "autotune/tuned_map.h"
 #include "kernels/runtime/context.h"
 #include "regress/case.h"
 #include "test_cache_util.h"
@@ -175,6 +181,18 @@ static void test_tune_on_miss(void) {
     tk_cache_close(c);
   }
   CHECK(found, "on-miss stored a best for %s", key);
+  /* The sweep's new entry replaced the miss the first call memoised. */
+  o.tune = TK_TUNE_ON_MISS;
+  CHECK_OK(tk_context_create(&o, &ctx));
+  tk_problem p;
+  CHECK_OK(tk_problem_validate(TK_OP_GROUPED_GEMM, tk_case_args(cs), 1, &p));
+  for (int i = 0; ctx && i < 3; i++) {
+    tk_choice ch = {0};
+    CHECK_OK(tk_choose(ctx, &p, NULL, &ch));
+    CHECK(ch.source == TK_CHOICE_CACHE, "on-miss context, call %d: %s", i,
+          tk_choice_source_name(ch.source));
+  }
+  tk_context_destroy(ctx);
   o.tune = TK_TUNE_OFF;
   CHECK_OK(tk_context_create(&o, &ctx));
   plan = NULL;
@@ -205,12 +223,276 @@ static void test_corrupt_cache(void) {
   tk_context_destroy(ctx);
 }
 
+/* Makes (impl, config) the best of spec's key for this machine's CPU in db. */
+static void set_best(const char *db, const char *spec, const char *impl, const char *config) {
+  char key[1024], fp[512];
+  key_of(spec, key, sizeof key);
+  tk_device_info dev;
+  tk_device_detect(&dev);
+  tk_device_fingerprint_cpu(&dev, fp, sizeof fp);
+  tk_cache *c;
+  int64_t id;
+  CHECK_OK(tk_cache_open(db, TK_CACHE_CREATE, 0, &c));
+  if (!c) return;
+  CHECK_OK(tk_cache_device_id(c, fp, NULL, &id));
+  CHECK_OK(tk_cache_set_best(c, id, "grouped_gemm", key, impl, config, 1000));
+  tk_cache_close(c);
+}
+
+/* The validated problem (with data) of case c. */
+static tk_problem problem_of(tk_case *c) {
+  tk_problem p;
+  memset(&p, 0, sizeof p);
+  CHECK_OK(tk_problem_validate(tk_case_op(c), tk_case_args(c), 1, &p));
+  return p;
+}
+
+/* Validation fills every byte of the problem (padding included), so equal
+ * args give equal images whatever the memory held before. */
+static void test_problem_bytes_defined(void) {
+  static const char *const specs[] = {
+      "attention dtype=bf16 B=1 Tq=8 Tk=8 Hq=2 Hkv=1 D=16 causal=1 lse=1",
+      GEMM(16),
+      "moe_permute dtype=f32 T=4 H=8 k=2 E=4",
+      "moe_unpermute dtype=f32 T=4 H=8 k=2 E=4 weights=1",
+      "paged_attention dtype=bf16 Hq=2 Hkv=1 D=16 page=16 decode=1 prefill=1 qlen=3 kvmax=20",
+  };
+  for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+    tk_case *c = NULL;
+    char err[256];
+    CHECK_OK(tk_case_create(specs[i], 5, &c, err, sizeof err));
+    if (!c) continue;
+    tk_problem a, b;
+    memset(&a, 0xA5, sizeof a);
+    memset(&b, 0x5A, sizeof b);
+    CHECK_OK(tk_problem_validate(tk_case_op(c), tk_case_args(c), 1, &a));
+    CHECK_OK(tk_problem_validate(tk_case_op(c), tk_case_args(c), 1, &b));
+    CHECK(memcmp(&a, &b, sizeof a) == 0, "%s: validation leaves bytes undefined", specs[i]);
+    tk_case_destroy(c);
+  }
+}
+
+/* The memo itself: a hit needs every byte but the data pointers equal and
+ * the same slot; forgetting a key drops its answers; it stays bounded. */
+static void test_choice_memo(void) {
+  tk_choice_memo *m = tk_choice_memo_create();
+  CHECK(m != NULL, "memo");
+  if (!m) return;
+  char err[256];
+  tk_case *c7 = NULL, *c8 = NULL, *cs = NULL, *cb = NULL;
+  CHECK_OK(tk_case_create(GEMM(64), 7, &c7, err, sizeof err));
+  CHECK_OK(tk_case_create(GEMM(64), 8, &c8, err, sizeof err));
+  CHECK_OK(tk_case_create(GEMM(64) " strided=1", 7, &cs, err, sizeof err));
+  CHECK_OK(tk_case_create("grouped_gemm dtype=bf16 out=f32 layout=nn M=64 K=64 N=48 G=4", 7, &cb,
+                          err, sizeof err));
+  if (c7 && c8 && cs && cb) {
+    tk_problem p7 = problem_of(c7), p8 = problem_of(c8), ps = problem_of(cs), pb = problem_of(cb);
+    CHECK(p7.u.grouped_gemm.lhs.data != p8.u.grouped_gemm.lhs.data, "two cases, two buffers");
+    tk_problem_image i7, i8, is, ib, i7_slot1;
+    tk_problem_image_of(&p7, 0, &i7);
+    tk_problem_image_of(&p8, 0, &i8);
+    tk_problem_image_of(&ps, 0, &is);
+    tk_problem_image_of(&pb, 0, &ib);
+    tk_problem_image_of(&p7, 1, &i7_slot1);
+    CHECK(i7.len > 0 && i7.hash == i8.hash && memcmp(&i7.p, &i8.p, i7.len) == 0,
+          "the data pointers are not part of the image");
+    CHECK(memcmp(&i7.p, &is.p, i7.len) != 0 && memcmp(&i7.p, &ib.p, i7.len) != 0,
+          "strides and dtype are");
+    const tk_impl *ref = tk_registry_find(TK_OP_GROUPED_GEMM, "reference");
+    tk_choice put = {ref, {1, {1}}, TK_CHOICE_CACHE}, got = {0};
+    int found = -1;
+    tk_choice_memo_put(m, &i7, 0, 42, 1, &put);
+    CHECK(tk_choice_memo_find(m, &i8, 0, &found, &got) && found == 1 && got.impl == ref &&
+              got.cfg.n == 1 && got.cfg.v[0] == 1 && got.source == TK_CHOICE_CACHE,
+          "hit on other buffers");
+    CHECK(!tk_choice_memo_find(m, &is, 0, &found, &got), "strided problem: no hit");
+    CHECK(!tk_choice_memo_find(m, &ib, 0, &found, &got), "bf16 problem: no hit");
+    CHECK(!tk_choice_memo_find(m, &i7_slot1, 1, &found, &got), "other slot: no hit");
+    tk_choice_memo_put(m, &is, 0, 43, 0, NULL);
+    CHECK(tk_choice_memo_find(m, &is, 0, &found, &got) && found == 0, "a memoised miss");
+    CHECK(tk_choice_memo_size(m) == 2, "size %d", tk_choice_memo_size(m));
+    tk_choice_memo_forget_key(m, 0, 42);
+    CHECK(!tk_choice_memo_find(m, &i7, 0, &found, &got), "forgotten key");
+    CHECK(tk_choice_memo_find(m, &is, 0, &found, &got), "other key kept");
+    /* Bounded: many more problems than it holds; the newest is always there. */
+    for (int i = 0; i < 600; i++) {
+      tk_problem q = p7;
+      q.u.grouped_gemm.M = 1000 + i;
+      tk_problem_image iq;
+      tk_problem_image_of(&q, 0, &iq);
+      tk_choice_memo_put(m, &iq, 0, (uint64_t)i, 1, &put);
+      if (!tk_choice_memo_find(m, &iq, 0, &found, &got)) {
+        CHECK(0, "problem %d not found right after its put", i);
+        break;
+      }
+    }
+    CHECK(tk_choice_memo_size(m) <= 256, "size %d", tk_choice_memo_size(m));
+    tk_choice_memo_clear(m);
+    CHECK(tk_choice_memo_size(m) == 0, "cleared");
+  }
+  tk_case_destroy(c7);
+  tk_case_destroy(c8);
+  tk_case_destroy(cs);
+  tk_case_destroy(cb);
+  tk_choice_memo_free(m);
+}
+
+/* What a thread of the concurrent part checks: each problem's choice. */
+typedef struct {
+  tk_context *ctx;
+  const tk_problem *p;
+  const tk_choice *want;
+  int n, mismatches;
+} memo_job;
+
+/* Chooses every problem of the job many times; counts wrong choices. */
+static void *choose_many(void *arg) {
+  memo_job *j = arg;
+  for (int it = 0; it < 1000; it++)
+    for (int i = 0; i < j->n; i++) {
+      tk_choice ch = {0};
+      if (tk_choose(j->ctx, &j->p[i], NULL, &ch) != TK_OK || ch.impl != j->want[i].impl ||
+          ch.source != j->want[i].source || ch.cfg.v[0] != j->want[i].cfg.v[0])
+        j->mismatches++;
+    }
+  return NULL;
+}
+
+/* Auto dispatch answers a problem seen before (memo) exactly as the first
+ * time (key path): across keys of one family, strides, dtypes, other data
+ * buffers, plans and calls, repeated; and a tuned map change reaches it. */
+static void test_memo_matches_key_path(void) {
+  char db[128];
+  snprintf(db, sizeof db, "%s/memo.db", tc_dir);
+  set_best(db, GEMM(64), "reference", "parallel=0");
+  set_best(db, GEMM(64) " strided=1", "reference", "parallel=1");
+  set_best(db, "grouped_gemm dtype=bf16 out=f32 layout=nn M=64 K=64 N=48 G=4", "reference",
+           "parallel=1");
+  struct {
+    const char *spec;
+    tk_choice_source src;
+    const char *config; /* NULL: the heuristic's */
+  } want[] = {
+      {GEMM(64), TK_CHOICE_CACHE, "parallel=0"},
+      {GEMM(64) " strided=1", TK_CHOICE_CACHE, "parallel=1"},                  /* strides */
+      {"grouped_gemm dtype=bf16 out=f32 layout=nn M=64 K=64 N=48 G=4", TK_CHOICE_CACHE,
+       "parallel=1"},                                                          /* dtype */
+      {GEMM(80), TK_CHOICE_NEAREST, "parallel=0"},                             /* same family */
+      {GEMM(96), TK_CHOICE_NEAREST, "parallel=0"},
+      {GEMM(80) " strided=1", TK_CHOICE_NEAREST, "parallel=1"},
+      {"grouped_gemm dtype=f32 out=f32 layout=tn M=64 K=64 N=48 G=4", TK_CHOICE_HEURISTIC, NULL},
+      {"grouped_gemm dtype=bf16 out=same layout=nn M=64 K=64 N=48 G=4", TK_CHOICE_HEURISTIC, NULL},
+  };
+  enum { N = sizeof want / sizeof want[0] };
+  tk_context_options o = {db, 1, TK_TUNE_OFF, NULL};
+  tk_context *ctx;
+  CHECK_OK(tk_context_create(&o, &ctx));
+  if (!ctx) return;
+  tk_case *cases[N][2] = {{NULL}};
+  tk_choice first[N];
+  char err[256];
+  for (int i = 0; i < N; i++) {
+    for (int s = 0; s < 2; s++)
+      CHECK_OK(tk_case_create(want[i].spec, 7 + (uint64_t)s, &cases[i][s], err, sizeof err));
+    memset(&first[i], 0, sizeof first[i]);
+    /* The key path: a fresh context has nothing memoised. */
+    tk_context *fresh;
+    CHECK_OK(tk_context_create(&o, &fresh));
+    if (fresh && cases[i][0]) {
+      tk_problem p = problem_of(cases[i][0]);
+      CHECK_OK(tk_choose(fresh, &p, NULL, &first[i]));
+    }
+    tk_context_destroy(fresh);
+    char cfg[256] = "";
+    if (first[i].impl) tk_config_format(first[i].impl->space, &first[i].cfg, cfg, sizeof cfg);
+    CHECK(first[i].impl && first[i].source == want[i].src &&
+              (!want[i].config || (strcmp(first[i].impl->name, "reference") == 0 &&
+                                   strcmp(cfg, want[i].config) == 0)),
+          "%s: key path chose %s %s (%s)", want[i].spec, first[i].impl ? first[i].impl->name : "-",
+          cfg, tk_choice_source_name(first[i].source));
+  }
+  int memo_after_first_round = 0;
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < N; i++)
+      for (int s = 0; s < 2; s++) {
+        if (!cases[i][s]) continue;
+        tk_problem p = problem_of(cases[i][s]);
+        tk_choice ch = {0};
+        CHECK_OK(tk_choose(ctx, &p, NULL, &ch));
+        CHECK(ch.impl == first[i].impl && ch.source == first[i].source &&
+                  ch.cfg.n == first[i].cfg.n &&
+                  memcmp(ch.cfg.v, first[i].cfg.v, sizeof ch.cfg.v[0] * (size_t)ch.cfg.n) == 0,
+              "%s (round %d, seed %d): the call chose %s (%s), the key path %s (%s)", want[i].spec,
+              round, 7 + s, ch.impl ? ch.impl->name : "-", tk_choice_source_name(ch.source),
+              first[i].impl ? first[i].impl->name : "-", tk_choice_source_name(first[i].source));
+        tk_plan *plan = NULL;
+        CHECK_OK(tk_plan_create(ctx, TK_OP_GROUPED_GEMM, tk_case_args(cases[i][s]), NULL, &plan));
+        CHECK(plan && tk_plan_source(plan) == first[i].source &&
+                  strcmp(tk_plan_impl(plan), first[i].impl->name) == 0,
+              "%s (round %d): plan source %s", want[i].spec, round,
+              plan ? tk_choice_source_name(tk_plan_source(plan)) : "no plan");
+        tk_plan_destroy(plan);
+      }
+    if (round == 0) memo_after_first_round = tk_tuned_map_memo_size(ctx->tuned);
+  }
+  /* One problem per spec and kind (call: with data; plan: without), however
+   * many buffers and repeats: repeats hit the memo. */
+  CHECK(memo_after_first_round == 2 * N && tk_tuned_map_memo_size(ctx->tuned) == 2 * N,
+        "memo holds %d then %d problems, want %d", memo_after_first_round,
+        tk_tuned_map_memo_size(ctx->tuned), 2 * N);
+  /* Threads choosing at once, while entries of another family are added
+   * (each put empties the memo): every choice stays the key path's. */
+  enum { THREADS = 3 };
+  tk_problem probs[N];
+  int n_probs = 0;
+  for (int i = 0; i < N; i++)
+    if (cases[i][0]) probs[n_probs++] = problem_of(cases[i][0]);
+  memo_job jobs[THREADS];
+  pthread_t th[THREADS];
+  for (int t = 0; t < THREADS; t++) {
+    jobs[t] = (memo_job){ctx, probs, first, n_probs, 0};
+    pthread_create(&th[t], NULL, choose_many, &jobs[t]);
+  }
+  for (int i = 0; i < 300; i++) {
+    char key[128];
+    snprintf(key, sizeof key,
+             "grouped_gemm:dtype=f32,out=f32,layout=nt,M=%d,K=8,N=8,G=1,strides=contig", 1 + i);
+    tk_tuned_map_put(ctx->tuned, 0, key, "reference", "parallel=1");
+  }
+  for (int t = 0; t < THREADS; t++) {
+    pthread_join(th[t], NULL);
+    CHECK(jobs[t].mismatches == 0, "thread %d: %d choices differ from the key path", t,
+          jobs[t].mismatches);
+  }
+  /* A new tuned entry (M=80) reaches the shapes answered by nearest: M=80
+   * itself, and M=96, whose nearest it now is. */
+  char k80[1024];
+  key_of(GEMM(80), k80, sizeof k80);
+  CHECK(tk_tuned_map_put(ctx->tuned, 0, k80, "reference", "parallel=1"), "put");
+  for (int i = 3; i <= 4; i++) {
+    if (!cases[i][0]) continue;
+    tk_problem p = problem_of(cases[i][0]);
+    tk_choice ch = {0};
+    CHECK_OK(tk_choose(ctx, &p, NULL, &ch));
+    CHECK(ch.source == (i == 3 ? TK_CHOICE_CACHE : TK_CHOICE_NEAREST) && ch.cfg.n == 1 &&
+              ch.cfg.v[0] == 1,
+          "%s after a put: %s parallel=%d", want[i].spec, tk_choice_source_name(ch.source),
+          ch.cfg.v[0]);
+  }
+  for (int i = 0; i < N; i++)
+    for (int s = 0; s < 2; s++) tk_case_destroy(cases[i][s]);
+  tk_context_destroy(ctx);
+}
+
 int main(void) {
   tc_make_dir();
   test_key_distance();
   test_cached_choices();
   test_tune_on_miss();
   test_corrupt_cache();
+  test_problem_bytes_defined();
+  test_choice_memo();
+  test_memo_matches_key_path();
   tc_remove_dir();
   TK_TEST_END();
 }
