@@ -2,6 +2,7 @@
  * set-associative table (64 sets of 4), each set replaced oldest first. */
 #include "choice_memo.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,47 +20,14 @@ struct tk_choice_memo {
   unsigned char next[SETS];     /* the way each set replaces next */
 };
 
-/* Every tensor of p, as pointers into p; returns how many. A tensor left
- * out here only keeps its data pointer in the image (fewer memo hits,
- * never a wrong one). */
-static int tensors_of(tk_problem *p, tk_tensor **t) {
-  int n = 0;
-  switch (p->op) {
-    case TK_OP_ATTENTION: {
-      tk_attention_problem *a = &p->u.attention;
-      tk_tensor *all[] = {&a->q, &a->k, &a->v, &a->out, &a->lse, &a->q_lens, &a->kv_lens};
-      for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) t[n++] = all[i];
-      break;
-    }
-    case TK_OP_GROUPED_GEMM: {
-      tk_grouped_gemm_problem *g = &p->u.grouped_gemm;
-      tk_tensor *all[] = {&g->lhs, &g->rhs, &g->group_sizes, &g->out};
-      for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) t[n++] = all[i];
-      break;
-    }
-    case TK_OP_MOE_PERMUTE: {
-      tk_moe_permute_problem *m = &p->u.moe_permute;
-      tk_tensor *all[] = {&m->tokens, &m->expert_ids, &m->permuted, &m->group_sizes, &m->dest};
-      for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) t[n++] = all[i];
-      break;
-    }
-    case TK_OP_MOE_UNPERMUTE: {
-      tk_moe_unpermute_problem *m = &p->u.moe_unpermute;
-      tk_tensor *all[] = {&m->rows, &m->dest, &m->weights, &m->out};
-      for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) t[n++] = all[i];
-      break;
-    }
-    case TK_OP_PAGED_ATTENTION: {
-      tk_paged_attention_problem *a = &p->u.paged_attention;
-      tk_tensor *all[] = {&a->q,       &a->k_cache, &a->v_cache,  &a->block_table,
-                          &a->kv_lens, &a->out,     &a->cu_q_lens};
-      for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) t[n++] = all[i];
-      break;
-    }
-    case TK_OP_COUNT:
-      break;
-  }
-  return n;
+/* What of a data pointer an image keeps: its alignment (trailing zero
+ * bits, capped at 8: 256 bytes), which implementations may require, as a
+ * small integer; 9 for NULL (a plan without data). */
+static void *alignment_class(const void *data) {
+  const uintptr_t a = (uintptr_t)data;
+  if (!a) return (void *)(uintptr_t)9;
+  const int tz = __builtin_ctzll((unsigned long long)a);
+  return (void *)(uintptr_t)(tz < 8 ? tz : 8);
 }
 
 /* Bytes of the op's struct in the problem union; 0 for an unknown op. */
@@ -108,9 +76,10 @@ void tk_problem_image_of(const tk_problem *p, int slot, tk_problem_image *out) {
   out->hash = 0;
   if (!out->len) return;
   memcpy(&out->p, p, out->len);
-  tk_tensor *t[8];
-  int n = tensors_of(&out->p, t);
-  for (int i = 0; i < n; i++) t[i]->data = NULL;
+  tk_tensor *t[TK_MAX_INPUTS + TK_MAX_OUTPUTS];
+  int n = tk_problem_inputs(&out->p, t);
+  n += tk_problem_outputs(&out->p, t + n);
+  for (int i = 0; i < n; i++) t[i]->data = alignment_class(t[i]->data);
   out->hash = hash_bytes((const unsigned char *)&out->p, out->len, slot);
 }
 

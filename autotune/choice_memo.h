@@ -1,9 +1,10 @@
 /* choice_memo.h: a bounded memo from a validated problem and device slot to
  * what the tuned map answered for it, so that a repeated call finds its
  * choice without formatting its key text. A problem is matched by its
- * image: its bytes with the tensors' data pointers cleared, compared in
- * full, so two problems match only when every field the key is made from
- * is equal. Not locked: the tuned map calls it under its own lock. */
+ * image: its bytes with each tensor's data pointer replaced by its
+ * alignment, compared in full, so two problems match only when every field
+ * the key is made from, and the alignment of every buffer, is equal. Not
+ * locked: the tuned map calls it under its own lock. */
 #ifndef TK_AUTOTUNE_CHOICE_MEMO_H
 #define TK_AUTOTUNE_CHOICE_MEMO_H
 
@@ -14,7 +15,7 @@
 
 /* What a problem is memoised by. */
 typedef struct {
-  tk_problem p;   /* the problem, data pointers NULL; only the first len bytes count */
+  tk_problem p;   /* the problem, data pointers as alignment; the first len bytes count */
   size_t len;     /* header + the op's struct; 0: not memoisable (unknown op) */
   uint64_t hash;  /* of those bytes and the slot */
 } tk_problem_image;

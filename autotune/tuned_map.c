@@ -216,6 +216,20 @@ static entry *nearest(tk_tuned_map *m, tk_context *ctx, int slot, const char *ke
   return NULL;
 }
 
+/* Whether c, settled for p's key, also runs p itself: an entry is resolved
+ * against the first problem of its key, and a later one may differ in what
+ * the key leaves out (its buffers' alignment). Logs when it does not. */
+static int runs_this_problem(tk_context *ctx, const char *key, const tk_choice *c,
+                             const tk_problem *p) {
+  char why[256];
+  if (tk_impl_can_run(ctx, c->impl, p, why, sizeof why) &&
+      tk_config_valid(c->impl->space, p, &c->cfg, why, sizeof why))
+    return 1;
+  tk_log(TK_LOG_INFO, "tuning cache: %s: %s cannot run these buffers (%s); not used for them", key,
+         c->impl->name, why);
+  return 0;
+}
+
 int tk_tuned_map_find(tk_tuned_map *m, tk_context *ctx, int slot, const char *key,
                       const tk_problem *p, tk_choice *out) {
   uint64_t h = hash_of(slot, key);
@@ -229,7 +243,11 @@ int tk_tuned_map_find(tk_tuned_map *m, tk_context *ctx, int slot, const char *ke
     }
   }
   pthread_rwlock_unlock(&m->lock);
-  if (found) return found == 1;
+  if (found == 1 && !runs_this_problem(ctx, key, out, p)) found = -1;
+  if (found) {
+    if (found < 0) *out = (tk_choice){0};
+    return found == 1;
+  }
 
   pthread_rwlock_wrlock(&m->lock);
   entry *x = m->cap ? probe(m->e, m->cap, slot, key, h) : NULL;
@@ -243,6 +261,10 @@ int tk_tuned_map_find(tk_tuned_map *m, tk_context *ctx, int slot, const char *ke
     found = 1;
   }
   pthread_rwlock_unlock(&m->lock);
+  if (found && !runs_this_problem(ctx, key, out, p)) {
+    *out = (tk_choice){0};
+    found = 0;
+  }
   return found;
 }
 
@@ -258,16 +280,16 @@ int tk_tuned_map_put(tk_tuned_map *m, int slot, const char *key, const char *imp
   return x != NULL;
 }
 
-/* Memoises, for img on slot, the answer of (slot, key)'s entry when that
- * entry is settled, i.e. what tk_tuned_map_find now answers for key
- * without looking at p; caller holds the write lock. */
+/* Memoises, for img on slot, what tk_tuned_map_find answered (found, c)
+ * for a problem of that image, once (slot, key)'s entry is settled: the
+ * answer then depends on nothing the image leaves out. Caller holds the
+ * write lock. */
 static void memoise_locked(tk_tuned_map *m, const tk_problem_image *img, int slot,
-                           const char *key) {
+                           const char *key, int found, const tk_choice *c) {
   if (!m->cap) return;
   uint64_t h = hash_of(slot, key);
   const entry *x = probe(m->e, m->cap, slot, key, h);
-  if (x->key && x->state != UNRESOLVED)
-    tk_choice_memo_put(m->memo, img, slot, h, x->state == USABLE, &x->choice);
+  if (x->key && x->state != UNRESOLVED) tk_choice_memo_put(m->memo, img, slot, h, found, c);
 }
 
 int tk_tuned_map_lookup(tk_tuned_map *m, tk_context *ctx, int slot, const tk_problem *p,
@@ -283,7 +305,7 @@ int tk_tuned_map_lookup(tk_tuned_map *m, tk_context *ctx, int slot, const tk_pro
   if (tk_problem_key(p, key, sizeof key) >= (int)sizeof key) return -1;
   found = tk_tuned_map_find(m, ctx, slot, key, p, out);
   pthread_rwlock_wrlock(&m->lock);
-  memoise_locked(m, &img, slot, key);
+  memoise_locked(m, &img, slot, key, found, out);
   pthread_rwlock_unlock(&m->lock);
   return found;
 }

@@ -22,8 +22,10 @@ int tk_tuned_map_size(tk_tuned_map *m);
  * exact key's entry (source TK_CHOICE_CACHE), else the nearest tuned shape
  * of the same op and parameters (key_distance.h; TK_CHOICE_NEAREST). An
  * entry whose impl is unknown or cannot run p, or whose config does not
- * parse or is invalid for p, is skipped with one log line. 1 with *out
- * filled, 0 when nothing usable is tuned. Results are memoised per key. */
+ * parse or is invalid for p, is skipped with one log line. Results are
+ * memoised per key, but a memoised choice is used only if it also runs p
+ * itself (a later problem of the key may have less aligned buffers; logged).
+ * 1 with *out filled, 0 when nothing usable is tuned. */
 int tk_tuned_map_find(tk_tuned_map *m, tk_context *ctx, int slot, const char *key,
                       const tk_problem *p, tk_choice *out);
 
@@ -32,8 +34,9 @@ int tk_tuned_map_find(tk_tuned_map *m, tk_context *ctx, int slot, const char *ke
 
 /* tk_tuned_map_find for validated problem p, with its key formatted here
  * only when needed: a problem met before (same bytes but for the data
- * pointers, same slot) gets the answer the map's entry for its key holds,
- * from a memo of at most 256 problems, without its key text. 1 with *out
+ * pointers, whose alignment only counts; same slot) gets the answer
+ * tk_tuned_map_find gave for it from a memo of at most 256 problems,
+ * without its key text. 1 with *out
  * filled or 0, as tk_tuned_map_find; -1 (nothing looked up) when p's key
  * needs more than TK_TUNED_KEY_MAX bytes. */
 int tk_tuned_map_lookup(tk_tuned_map *m, tk_context *ctx, int slot, const tk_problem *p,
