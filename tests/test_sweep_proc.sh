@@ -95,9 +95,13 @@ rc=$?
 if [ "${gpus:-0}" -eq 0 ]; then
   check "[ $rc -ne 0 ] && grep -q CUDA '$dir/cuda.err'" "sweep --device cuda without a device: exit $rc: $(cat "$dir/cuda.err")"
   check "[ ! -e '$dir/cuda.db' ]" "sweep --device cuda without a device wrote no database"
+  out=$("$tune" show --db "$db" --device cuda 2>&1)
+  check "[ $? -eq 1 ] && echo \"\$out\" | grep -q 'CUDA device'" "show --device cuda without a device: $out"
 else
   check "[ $rc -eq 0 ]" "sweep --device cuda exits 0 ($rc: $(cat "$dir/cuda.err"))"
   check "! echo \"\$out\" | grep -o '\"impl\":\"[a-z_]*\"' | grep -qv -e cuda -e cublas" \
     "every CUDA problem chose a CUDA implementation"
+  check "[ \$(\"$tune\" show --db '$dir/cuda.db' --device cuda --json | grep -c '\"impl\"') -ge 1 ]" \
+    "show --device cuda lists the GPU's choices"
 fi
 exit $fail

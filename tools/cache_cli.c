@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli_args.h"
+#include "cli_lookup.h"
 #include "kernels/runtime/context.h"
 
 int cache_cli_open(const char *name, const char *db, int flags, tk_cache **out) {
@@ -22,11 +23,23 @@ int cache_cli_open(const char *name, const char *db, int flags, tk_cache **out) 
   return 1;
 }
 
-const char *cache_cli_device(const char *opt, char *buf, size_t len) {
-  if (opt && strcmp(opt, "all") == 0) return NULL;
-  if (opt && strcmp(opt, "this") != 0) return opt;
+int cache_cli_device(const char *name, const char *opt, char *buf, size_t len, const char **fp) {
+  int cuda = -1;
+  *fp = opt;
+  if (opt && strcmp(opt, "all") == 0) *fp = NULL;
+  if (opt && (strcmp(opt, "all") == 0 || (strcmp(opt, "this") != 0 && !tk_cli_parse_device(opt, &cuda))))
+    return 1;
   tk_device_info d;
   tk_device_detect(&d);
-  tk_device_fingerprint_cpu(&d, buf, len);
-  return buf;
+  if (cuda >= d.cuda_device_count) {
+    tk_cli_error("%s: --device %s: %d CUDA device%s here%s%s", name, opt, d.cuda_device_count,
+                 d.cuda_device_count == 1 ? "" : "s", d.cuda_status[0] ? ": " : "", d.cuda_status);
+    return 0;
+  }
+  if (cuda >= 0)
+    tk_device_fingerprint_cuda(&d, cuda, buf, len);
+  else
+    tk_device_fingerprint_cpu(&d, buf, len);
+  *fp = buf;
+  return 1;
 }

@@ -24,3 +24,14 @@ int tk_cli_spec_op(const char *spec) {
   if (sscanf(spec, "%63s", word) != 1 || tk_op_from_name(word, &op) != TK_OK) return -1;
   return (int)op;
 }
+
+int tk_cli_parse_device(const char *s, int *device) {
+  char tail;
+  *device = -1;
+  if (strcmp(s, "cpu") == 0) return 1;
+  if (strcmp(s, "cuda") == 0) {
+    *device = 0;
+    return 1;
+  }
+  return sscanf(s, "cuda:%d%c", device, &tail) == 1 && *device >= 0;
+}

@@ -8,4 +8,8 @@ int tk_cli_impl_exists(const char *impl, int op);
 /* The op named by the first word of a case spec; -1 if none. */
 int tk_cli_spec_op(const char *spec);
 
+/* Parses a device name: "cpu" (-1), "cuda" (0) or "cuda:N" (N) into
+ * *device; 0 when it is none of these. */
+int tk_cli_parse_device(const char *s, int *device);
+
 #endif

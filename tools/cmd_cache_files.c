@@ -16,14 +16,15 @@ int tk_cmd_export(int argc, char **argv) {
   int n = 0;
   const tk_cli_opt opts[] = {
       {"db", TK_OPT_STRING, "PATH", "tuning cache (default: the one contexts use)", &db, 0},
-      {"device", TK_OPT_STRING, "this|all|FP", "whose results (default: all)", &device, 0},
+      {"device", TK_OPT_STRING, "this|cpu|cuda[:N]|all|FP", "whose results (default: all)", &device, 0},
   };
   const tk_cli_cmd cmd = {"export", "write the tuning cache to a portable file", opts, 2,
                           "FILE", 1, 1, file, &n};
   int rc = tk_cli_parse(&cmd, argc, argv);
   if (rc >= 0) return rc;
   char fp[512];
-  const char *dev = cache_cli_device(device ? device : "all", fp, sizeof fp);
+  const char *dev;
+  if (!cache_cli_device("export", device ? device : "all", fp, sizeof fp, &dev)) return 1;
   tk_cache *c;
   if (!cache_cli_open("export", db, TK_CACHE_CREATE, &c)) return 1;
   tk_status s = tk_cache_export(c, file[0], dev);
@@ -87,7 +88,7 @@ int tk_cmd_clear(int argc, char **argv) {
   const char *db = NULL, *device = NULL, *op = NULL;
   const tk_cli_opt opts[] = {
       {"db", TK_OPT_STRING, "PATH", "tuning cache (default: the one contexts use)", &db, 0},
-      {"device", TK_OPT_STRING, "this|all|FP", "whose results (default: all)", &device, 0},
+      {"device", TK_OPT_STRING, "this|cpu|cuda[:N]|all|FP", "whose results (default: all)", &device, 0},
       {"op", TK_OPT_STRING, "OP", "only this op's results", &op, 0},
   };
   const tk_cli_cmd cmd = {"clear", "delete cached results", opts, 3, NULL, 0, 0, NULL, NULL};
@@ -99,7 +100,8 @@ int tk_cmd_clear(int argc, char **argv) {
     return 2;
   }
   char fp[512];
-  const char *dev = cache_cli_device(device ? device : "all", fp, sizeof fp);
+  const char *dev;
+  if (!cache_cli_device("clear", device ? device : "all", fp, sizeof fp, &dev)) return 1;
   tk_cache *c;
   if (!cache_cli_open("clear", db, TK_CACHE_CREATE, &c)) return 1;
   int64_t deleted = 0;

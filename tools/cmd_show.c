@@ -63,7 +63,7 @@ int tk_cmd_show(int argc, char **argv) {
   int all = 0, json = 0;
   const tk_cli_opt opts[] = {
       {"db", TK_OPT_STRING, "PATH", "tuning cache (default: the one contexts use)", &db, 0},
-      {"device", TK_OPT_STRING, "this|all|FP", "whose results (default: this machine's CPU)", &device, 0},
+      {"device", TK_OPT_STRING, "this|cpu|cuda[:N]|all|FP", "whose results (default: this machine's CPU)", &device, 0},
       {"op", TK_OPT_STRING, "OP", "only this op", &op, 0},
       {"impl", TK_OPT_STRING, "NAME", "only this implementation", &impl, 0},
       {"key", TK_OPT_STRING, "TEXT", "only problem keys containing TEXT", &key, 0},
@@ -80,7 +80,9 @@ int tk_cmd_show(int argc, char **argv) {
     return 2;
   }
   char fp[512];
-  tk_cache_filter f = {cache_cli_device(device, fp, sizeof fp), op, impl, key};
+  const char *dev;
+  if (!cache_cli_device("show", device, fp, sizeof fp, &dev)) return 1;
+  tk_cache_filter f = {dev, op, impl, key};
   tk_cache *c;
   if (!cache_cli_open("show", db, TK_CACHE_CREATE, &c)) return 1;
   show_out o = {json, 0};

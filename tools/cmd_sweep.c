@@ -25,18 +25,6 @@ static int parse_shard(const char *s, int *i, int *n) {
   return sscanf(s, "%d/%d%c", i, n, &tail) == 2 && *n >= 1 && *i >= 0 && *i < *n;
 }
 
-/* Parses "cpu" (-1), "cuda" (0) or "cuda:N" (N) into *device; 0 when malformed. */
-static int parse_device(const char *s, int *device) {
-  char tail;
-  *device = -1;
-  if (strcmp(s, "cpu") == 0) return 1;
-  if (strcmp(s, "cuda") == 0) {
-    *device = 0;
-    return 1;
-  }
-  return sscanf(s, "cuda:%d%c", device, &tail) == 1 && *device >= 0;
-}
-
 /* Checks the options; the op filter (-1: all) in *op. 0 on a usage error. */
 static int check_opts(const sweep_opts *o, int *op, double *budget, int *shard_i, int *shard_n,
                       int *device) {
@@ -84,7 +72,7 @@ static int check_opts(const sweep_opts *o, int *op, double *budget, int *shard_i
     tk_cli_error("sweep: --oracle: no implementation '%s'", o->oracle);
     return 0;
   }
-  if (!parse_device(o->device ? o->device : "cpu", device)) {
+  if (!tk_cli_parse_device(o->device ? o->device : "cpu", device)) {
     tk_cli_error("sweep: --device '%s' must be cpu, cuda or cuda:N", o->device);
     return 0;
   }
