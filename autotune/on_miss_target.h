@@ -18,7 +18,8 @@ typedef struct {
   tk_tensor *cand_out[TK_MAX_OUTPUTS], *ref_out[TK_MAX_OUTPUTS];
   size_t out_bytes[TK_MAX_OUTPUTS];
   void *initial[TK_MAX_OUTPUTS];         /* the caller's output contents, host memory */
-  void *got[TK_MAX_OUTPUTS];             /* CUDA: a candidate's outputs copied back */
+  void *got[TK_MAX_OUTPUTS];             /* a candidate's outputs on the host (host: its scratch;
+                                            CUDA: copied back from the device scratch) */
   void *host_in[TK_MAX_INPUTS];          /* CUDA: host copies of the inputs (spans) */
   struct tk_cuda_timer *timer;           /* CUDA: event timing */
 } on_miss_target;

@@ -230,8 +230,11 @@ static int runs_this_problem(tk_context *ctx, const char *key, const tk_choice *
   return 0;
 }
 
-int tk_tuned_map_find(tk_tuned_map *m, tk_context *ctx, int slot, const char *key,
-                      const tk_problem *p, tk_choice *out) {
+/* The settled answer of (slot, key): the memoised one under the read lock,
+ * else resolved (exact entry, then nearest, else a memoised miss) under
+ * the write lock. 1 with *out filled, 0 when nothing usable is tuned. */
+static int settled_choice(tk_tuned_map *m, tk_context *ctx, int slot, const char *key,
+                          const tk_problem *p, tk_choice *out) {
   uint64_t h = hash_of(slot, key);
   int found = 0;
   pthread_rwlock_rdlock(&m->lock);
@@ -243,11 +246,7 @@ int tk_tuned_map_find(tk_tuned_map *m, tk_context *ctx, int slot, const char *ke
     }
   }
   pthread_rwlock_unlock(&m->lock);
-  if (found == 1 && !runs_this_problem(ctx, key, out, p)) found = -1;
-  if (found) {
-    if (found < 0) *out = (tk_choice){0};
-    return found == 1;
-  }
+  if (found) return found == 1;
 
   pthread_rwlock_wrlock(&m->lock);
   entry *x = m->cap ? probe(m->e, m->cap, slot, key, h) : NULL;
@@ -261,11 +260,14 @@ int tk_tuned_map_find(tk_tuned_map *m, tk_context *ctx, int slot, const char *ke
     found = 1;
   }
   pthread_rwlock_unlock(&m->lock);
-  if (found && !runs_this_problem(ctx, key, out, p)) {
-    *out = (tk_choice){0};
-    found = 0;
-  }
   return found;
+}
+
+int tk_tuned_map_find(tk_tuned_map *m, tk_context *ctx, int slot, const char *key,
+                      const tk_problem *p, tk_choice *out) {
+  if (settled_choice(m, ctx, slot, key, p, out) && runs_this_problem(ctx, key, out, p)) return 1;
+  *out = (tk_choice){0};
+  return 0;
 }
 
 int tk_tuned_map_put(tk_tuned_map *m, int slot, const char *key, const char *impl,

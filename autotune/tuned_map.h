@@ -36,9 +36,8 @@ int tk_tuned_map_find(tk_tuned_map *m, tk_context *ctx, int slot, const char *ke
  * only when needed: a problem met before (same bytes but for the data
  * pointers, whose alignment only counts; same slot) gets the answer
  * tk_tuned_map_find gave for it from a memo of at most 256 problems,
- * without its key text. 1 with *out
- * filled or 0, as tk_tuned_map_find; -1 (nothing looked up) when p's key
- * needs more than TK_TUNED_KEY_MAX bytes. */
+ * without its key text. 1 with *out filled or 0, as tk_tuned_map_find; -1
+ * (nothing looked up) when p's key needs more than TK_TUNED_KEY_MAX bytes. */
 int tk_tuned_map_lookup(tk_tuned_map *m, tk_context *ctx, int slot, const tk_problem *p,
                         tk_choice *out);
 
