@@ -31,11 +31,7 @@ int cache_cli_device(const char *name, const char *opt, char *buf, size_t len, c
     return 1;
   tk_device_info d;
   tk_device_detect(&d);
-  if (cuda >= d.cuda_device_count) {
-    tk_cli_error("%s: --device %s: %d CUDA device%s here%s%s", name, opt, d.cuda_device_count,
-                 d.cuda_device_count == 1 ? "" : "s", d.cuda_status[0] ? ": " : "", d.cuda_status);
-    return 0;
-  }
+  if (!tk_cli_device_here(name, &d, cuda)) return 0;
   if (cuda >= 0)
     tk_device_fingerprint_cuda(&d, cuda, buf, len);
   else

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "tokamax.h"
 
 int tk_cli_impl_exists(const char *impl, int op) {
@@ -34,4 +35,16 @@ int tk_cli_parse_device(const char *s, int *device) {
     return 1;
   }
   return sscanf(s, "cuda:%d%c", device, &tail) == 1 && *device >= 0;
+}
+
+int tk_cli_device_here(const char *name, const tk_device_info *d, int device) {
+  if (device < 0) return 1;
+  if (!d->cuda_built)
+    tk_cli_error("%s: --device cuda:%d: no CUDA device: this build has no CUDA (configure with "
+                 "-DTK_CUDA=ON)", name, device);
+  else if (device >= d->cuda_device_count)
+    tk_cli_error("%s: --device cuda:%d: %d CUDA device%s here%s%s", name, device,
+                 d->cuda_device_count, d->cuda_device_count == 1 ? "" : "s",
+                 d->cuda_status[0] ? ": " : "", d->cuda_status);
+  return d->cuda_built && device < d->cuda_device_count;
 }

@@ -99,22 +99,6 @@ static void sweep_one(tk_context *ctx, tk_cache *cache, const char *fp, const ch
   case_target_destroy(ct);
 }
 
-/* 1 if the problems can run on `device` (-1: the CPU); else prints why. */
-static int device_usable(const tk_context *ctx, int device) {
-  if (device < 0) return 1;
-  if (!ctx->dev.cuda_built) {
-    tk_cli_error("sweep: --device cuda: this build has no CUDA (configure with -DTK_CUDA=ON)");
-    return 0;
-  }
-  if (device >= ctx->dev.cuda_device_count) {
-    tk_cli_error("sweep: --device cuda:%d: %d CUDA device%s found%s%s", device,
-                 ctx->dev.cuda_device_count, ctx->dev.cuda_device_count == 1 ? "" : "s",
-                 ctx->dev.cuda_status[0] ? ": " : "", ctx->dev.cuda_status);
-    return 0;
-  }
-  return 1;
-}
-
 /* Opens the cache and records the description of this machine under the
  * fingerprint of `device` (-1: the CPU); 0 on failure. */
 static int open_cache(tk_context *ctx, int device, tk_cache **cache, char *fp, size_t fp_len) {
@@ -152,7 +136,7 @@ static int run(const sweep_opts *o, char **specs, const int *lines, int n, doubl
   }
   tk_cache *cache;
   char fp[512];
-  if (!device_usable(ctx, device) || !open_cache(ctx, device, &cache, fp, sizeof fp)) {
+  if (!tk_cli_device_here("sweep", &ctx->dev, device) || !open_cache(ctx, device, &cache, fp, sizeof fp)) {
     const int rc = device >= 0 && !ctx->dev.cuda_built ? 2 : 1;
     tk_context_destroy(ctx);
     return rc;
