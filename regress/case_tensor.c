@@ -25,18 +25,6 @@ void tk_case_poison_element(tk_dtype d, void *out) {
   }
 }
 
-static DLDataType dl_dtype(tk_dtype d) {
-  DLDataType t;
-  t.lanes = 1;
-  switch (d) {
-    case TK_F16: t.code = kDLFloat; t.bits = 16; break;
-    case TK_BF16: t.code = kDLBfloat; t.bits = 16; break;
-    case TK_I32: t.code = kDLInt; t.bits = 32; break;
-    default: t.code = kDLFloat; t.bits = 32; break;
-  }
-  return t;
-}
-
 /* Fills every physical element of data input t (gaps too) with random
  * values of magnitude in [1/16, 1], random sign, rounded to its dtype. */
 static void fill_random(tk_case *c, tk_case_tensor *t) {
@@ -93,7 +81,7 @@ tk_case_tensor *tk_case_add(tk_case *c, const char *name, tk_dtype dtype, int is
   t->dl.device.device_type = kDLCPU;
   t->dl.device.device_id = 0;
   t->dl.ndim = ndim;
-  t->dl.dtype = dl_dtype(dtype);
+  t->dl.dtype = tk_dtype_dl(dtype);
   t->dl.shape = t->shape;
   t->dl.strides = (perm || pad) ? t->strides : NULL;
   t->dl.byte_offset = 0;

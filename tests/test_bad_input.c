@@ -42,14 +42,6 @@ static float rand_nonzero(void) {
   return (rng() & 1) ? m : -m;
 }
 
-static DLDataType dl_type(tk_dtype d) {
-  DLDataType t = {kDLFloat, 32, 1};
-  if (d == TK_F16) t.bits = 16;
-  if (d == TK_BF16) t.code = kDLBfloat, t.bits = 16;
-  if (d == TK_I32) t.code = kDLInt;
-  return t;
-}
-
 /* A row-major CPU tensor of the given shape with random non-zero data
  * (int32 ones are filled with 1; the op setup writes real indices). */
 static void tb_init(tbuf *b, tk_dtype d, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3) {
@@ -66,7 +58,7 @@ static void tb_init(tbuf *b, tk_dtype d, int ndim, int64_t d0, int64_t d1, int64
   b->t.data = b->buf;
   b->t.device.device_type = kDLCPU;
   b->t.ndim = ndim;
-  b->t.dtype = dl_type(d);
+  b->t.dtype = tk_dtype_dl(d);
   b->t.shape = b->shape;
 }
 
@@ -279,7 +271,7 @@ typedef void (*mutator)(fixture *f, int s);
 /* generic, applied to slot s */
 MUT(m_null, set_slot(f, s, NULL))
 MUT(m_rank, T(s).ndim -= 1)
-MUT(m_dtype, T(s).dtype = dl_type(f->b[s].dtype == TK_I32 ? TK_F32 : TK_I32))
+MUT(m_dtype, T(s).dtype = tk_dtype_dl(f->b[s].dtype == TK_I32 ? TK_F32 : TK_I32))
 MUT(m_dtype_int64, T(s).dtype.code = kDLInt; T(s).dtype.bits = 64)
 MUT(m_lanes, T(s).dtype.lanes = 2)
 MUT(m_cuda, T(s).device.device_type = kDLCUDA)
@@ -306,8 +298,8 @@ MUT(m_dim2_plus, SH(s, 2) += 1)
 MUT(m_dim3_plus, SH(s, 3) += 1)
 MUT(m_dim0_minus, SH(s, 0) -= 1)
 MUT(m_dim3_minus, SH(s, 3) -= 1)
-MUT(m_to_f16, T(s).dtype = dl_type(TK_F16))
-MUT(m_to_bf16, T(s).dtype = dl_type(TK_BF16))
+MUT(m_to_f16, T(s).dtype = tk_dtype_dl(TK_F16))
+MUT(m_to_bf16, T(s).dtype = tk_dtype_dl(TK_BF16))
 /* attention */
 MUT(at_heads, SH(A_K, 2) = 3; SH(A_V, 2) = 3)
 MUT(at_qlen_high, IDXV(A_QL, 1) = 4)

@@ -99,13 +99,6 @@ typedef struct {
   int64_t base; /* elements from buf to element 0 */
 } tensor;
 
-static DLDataType dl_type(tk_dtype dt) {
-  return dt == TK_F32   ? (DLDataType){kDLFloat, 32, 1}
-         : dt == TK_F16 ? (DLDataType){kDLFloat, 16, 1}
-         : dt == TK_I32 ? (DLDataType){kDLInt, 32, 1}
-                        : (DLDataType){kDLBfloat, 16, 1};
-}
-
 /* Allocates t with the given shape and strides; every byte starts 0x7F. */
 static void tensor_init(tensor *t, tk_dtype dt, int ndim, const int64_t *shape,
                         const int64_t *stride) {
@@ -127,7 +120,7 @@ static void tensor_init(tensor *t, tk_dtype dt, int ndim, const int64_t *shape,
   t->dl.byte_offset = (uint64_t)(t->base * tk_dtype_size(dt));
   t->dl.device = (DLDevice){kDLCPU, 0};
   t->dl.ndim = ndim;
-  t->dl.dtype = dl_type(dt);
+  t->dl.dtype = tk_dtype_dl(dt);
   t->dl.shape = t->shape;
   t->dl.strides = t->stride;
 }

@@ -70,10 +70,7 @@ static void view_init(view *v, tk_dtype dt, int nd, const int64_t *shape, const 
   v->dl.byte_offset = (uint64_t)(offset * es);
   v->dl.device = (DLDevice){kDLCPU, 0};
   v->dl.ndim = nd;
-  v->dl.dtype = dt == TK_F32    ? (DLDataType){kDLFloat, 32, 1}
-                : dt == TK_F16  ? (DLDataType){kDLFloat, 16, 1}
-                : dt == TK_BF16 ? (DLDataType){kDLBfloat, 16, 1}
-                                : (DLDataType){kDLInt, 32, 1};
+  v->dl.dtype = tk_dtype_dl(dt);
   v->dl.shape = v->shape;
   v->dl.strides = v->stride;
 }

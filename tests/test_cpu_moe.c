@@ -56,10 +56,7 @@ static void view_init(view *v, tk_dtype dt, int64_t rows, int64_t cols, int64_t 
   v->dl.byte_offset = row_stride < 0 ? (uint64_t)((rows - 1) * ars * es) : 0;
   v->dl.device = (DLDevice){kDLCPU, 0};
   v->dl.ndim = 2;
-  v->dl.dtype = dt == TK_F32    ? (DLDataType){kDLFloat, 32, 1}
-                : dt == TK_F16  ? (DLDataType){kDLFloat, 16, 1}
-                : dt == TK_BF16 ? (DLDataType){kDLBfloat, 16, 1}
-                                : (DLDataType){kDLInt, 32, 1};
+  v->dl.dtype = tk_dtype_dl(dt);
   v->dl.shape = v->shape;
   v->dl.strides = v->stride;
 }

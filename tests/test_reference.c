@@ -56,10 +56,7 @@ static void tb_init(tb *t, tk_dtype dt, int ndim, const int64_t *shape, int stri
   t->dl.data = calloc(1, t->bytes);
   t->dl.device = (DLDevice){kDLCPU, 0};
   t->dl.ndim = ndim;
-  t->dl.dtype = dt == TK_F32   ? (DLDataType){kDLFloat, 32, 1}
-                : dt == TK_F16 ? (DLDataType){kDLFloat, 16, 1}
-                : dt == TK_BF16 ? (DLDataType){kDLBfloat, 16, 1}
-                                : (DLDataType){kDLInt, 32, 1};
+  t->dl.dtype = tk_dtype_dl(dt);
   t->dl.shape = t->shape;
   t->dl.strides = strided ? t->stride : NULL;
 }

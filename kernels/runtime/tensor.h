@@ -2,6 +2,7 @@
 #ifndef TK_RUNTIME_TENSOR_H
 #define TK_RUNTIME_TENSOR_H
 
+#include <dlpack/dlpack.h>
 #include <stdint.h>
 
 #define TK_MAX_DIMS 4
@@ -27,6 +28,9 @@ static inline int64_t tk_dtype_size(tk_dtype d) { return d == TK_F16 || d == TK_
 
 /* "float32", "float16", "bfloat16", "int32". */
 const char *tk_dtype_name(tk_dtype d);
+
+/* The DLPack dtype of d (one lane). */
+DLDataType tk_dtype_dl(tk_dtype d);
 
 /* Address of element (i0, i1, ...) of a tensor of ndim <= 4; pass 0 for
  * unused trailing indices. */
