@@ -10,7 +10,6 @@
 #include "autotune/config.h"
 #include "kernels/runtime/context.h"
 #include "kernels/runtime/status.h"
-#include "regress/case_internal.h"
 #if TK_HAVE_CUDA
 #include "impls/cuda/cuda_timer.h"
 #endif
@@ -98,10 +97,6 @@ static tk_status make_host_copies(case_target *ct, const char *spec, uint64_t se
 static tk_status make_device_mirror(case_target *ct, int device, tk_sweep_target *t, char *err,
                                     size_t err_len) {
 #if TK_HAVE_CUDA
-  if (device >= ct->ctx->dev.cuda_device_count)
-    return tk_case_err(TK_ERR_INVALID_ARGUMENT, err, err_len, "no CUDA device %d (%d found%s%s)",
-                       device, ct->ctx->dev.cuda_device_count,
-                       ct->ctx->dev.cuda_status[0] ? ": " : "", ct->ctx->dev.cuda_status);
   ct->n = 1;
   tk_status s = tk_case_device_create(ct->copies[0], device, &ct->mirror, err, err_len);
   if (s == TK_OK) {

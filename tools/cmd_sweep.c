@@ -136,7 +136,8 @@ static int run(const sweep_opts *o, char **specs, const int *lines, int n, doubl
   }
   tk_cache *cache;
   char fp[512];
-  if (!tk_cli_device_here("sweep", &ctx->dev, device) || !open_cache(ctx, device, &cache, fp, sizeof fp)) {
+  if (!tk_cli_device_here("sweep", &ctx->dev, device) ||
+      !open_cache(ctx, device, &cache, fp, sizeof fp)) {
     const int rc = device >= 0 && !ctx->dev.cuda_built ? 2 : 1;
     tk_context_destroy(ctx);
     return rc;
