@@ -19,17 +19,8 @@
 /* The overhead a cache-hit dispatch may add to a call. */
 #define TARGET_NS 1000.0
 
-/* The public entry points timed, with automatic dispatch. */
-static tk_status call_moe_unpermute(tk_context *ctx, const void *args) {
-  return tk_moe_unpermute(ctx, args, NULL);
-}
-static tk_status call_grouped_gemm(tk_context *ctx, const void *args) {
-  return tk_grouped_gemm(ctx, args, NULL);
-}
-
 typedef struct {
   const char *spec; /* the problem: a case spec (regress/case.h) */
-  tk_status (*call)(tk_context *ctx, const void *args);
   int threads;
   int registered, prepared, failed; /* prepare runs once for both benchmarks */
   char why[256];                    /* why prepare failed */
@@ -43,9 +34,8 @@ typedef struct {
 /* The cheapest kernel there is (one token of 8 floats), and the smallest
  * GEMM. */
 static dispatch_row rows[] = {
-    {.spec = "moe_unpermute dtype=f32 T=1 H=8 k=1 E=1", .call = call_moe_unpermute},
-    {.spec = "grouped_gemm dtype=f32 out=f32 layout=nn M=16 K=16 N=16 G=1",
-     .call = call_grouped_gemm},
+    {.spec = "moe_unpermute dtype=f32 T=1 H=8 k=1 E=1"},
+    {.spec = "grouped_gemm dtype=f32 out=f32 layout=nn M=16 K=16 N=16 G=1"},
 };
 enum { N_ROWS = sizeof rows / sizeof rows[0] };
 
@@ -125,7 +115,8 @@ static int row_setup(void *user, char *why, size_t why_len) {
   dispatch_row *r = user;
   if (!r->prepared) {
     r->prepared = 1;
-    r->failed = !prepare(r) || r->call(r->ctx, tk_case_args(r->c)) != TK_OK ||
+    r->failed = !prepare(r) ||
+                tk_op_call(tk_case_op(r->c), r->ctx, tk_case_args(r->c), NULL) != TK_OK ||
                 tk_execute(r->ctx, &r->p, &r->choice) != TK_OK;
     if (r->failed && !r->why[0]) snprintf(r->why, sizeof r->why, "%s", tk_last_error());
   }
@@ -136,7 +127,7 @@ static int row_setup(void *user, char *why, size_t why_len) {
 /* One public call, chosen through the tuning cache (timed by the wrapper). */
 static double run_call(void *user, char *why, size_t why_len) {
   dispatch_row *r = user;
-  if (r->call(r->ctx, tk_case_args(r->c)) == TK_OK) return 0;
+  if (tk_op_call(tk_case_op(r->c), r->ctx, tk_case_args(r->c), NULL) == TK_OK) return 0;
   snprintf(why, why_len, "%s", tk_last_error());
   return -1;
 }

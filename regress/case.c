@@ -74,15 +74,21 @@ static void poison_outputs(tk_case *c) {
   }
 }
 
+tk_status tk_op_call(tk_op op, tk_context *ctx, const void *args, const tk_call_options *opts) {
+  switch (op) {
+    case TK_OP_ATTENTION: return tk_attention(ctx, args, opts);
+    case TK_OP_GROUPED_GEMM: return tk_grouped_gemm(ctx, args, opts);
+    case TK_OP_MOE_PERMUTE: return tk_moe_permute(ctx, args, opts);
+    case TK_OP_MOE_UNPERMUTE: return tk_moe_unpermute(ctx, args, opts);
+    case TK_OP_PAGED_ATTENTION: return tk_paged_attention(ctx, args, opts);
+    case TK_OP_COUNT: break;
+  }
+  return tk_fail(TK_ERR_INVALID_ARGUMENT, "op is %d, not a known tk_op", (int)op);
+}
+
 tk_status tk_case_run(tk_case *c, tk_context *ctx, const tk_call_options *opts) {
   poison_outputs(c);
-  switch (c->p.op) {
-    case TK_OP_ATTENTION: return tk_attention(ctx, &c->args.attention, opts);
-    case TK_OP_GROUPED_GEMM: return tk_grouped_gemm(ctx, &c->args.grouped_gemm, opts);
-    case TK_OP_MOE_PERMUTE: return tk_moe_permute(ctx, &c->args.moe_permute, opts);
-    case TK_OP_MOE_UNPERMUTE: return tk_moe_unpermute(ctx, &c->args.moe_unpermute, opts);
-    default: return tk_paged_attention(ctx, &c->args.paged_attention, opts);
-  }
+  return tk_op_call(c->p.op, ctx, &c->args, opts);
 }
 
 tk_status tk_case_prepare_expected(tk_case *c, tk_context *ctx) {

@@ -59,6 +59,10 @@ tk_status tk_case_prepare_expected_by(tk_case *c, tk_context *ctx, const char *o
 /* Poisons the outputs (NaN patterns), then runs the op with opts. */
 tk_status tk_case_run(tk_case *c, tk_context *ctx, const tk_call_options *opts);
 
+/* Calls the public entry point of op, tk_<op>(ctx, args, opts), where args
+ * points to that op's args struct. */
+tk_status tk_op_call(tk_op op, tk_context *ctx, const void *args, const tk_call_options *opts);
+
 /* Checks the last run against the expected outputs: per-dtype tolerance,
  * no NaN/Inf, every element that must be written was written and nothing
  * else was (rows past q_lens stay poisoned), guard bytes intact, inputs

@@ -114,18 +114,6 @@ static tk_status upload_poison(const tk_case_tensor *t, void *dst) {
   return s;
 }
 
-/* Runs the op of d's case on the device args. */
-static tk_status run_op(tk_case_device *d, tk_context *ctx, const tk_call_options *opts) {
-  const void *a = d->args;
-  switch (d->c->p.op) {
-    case TK_OP_ATTENTION: return tk_attention(ctx, a, opts);
-    case TK_OP_GROUPED_GEMM: return tk_grouped_gemm(ctx, a, opts);
-    case TK_OP_MOE_PERMUTE: return tk_moe_permute(ctx, a, opts);
-    case TK_OP_MOE_UNPERMUTE: return tk_moe_unpermute(ctx, a, opts);
-    default: return tk_paged_attention(ctx, a, opts);
-  }
-}
-
 tk_status tk_case_run_device(tk_case_device *d, tk_context *ctx, const tk_call_options *opts) {
   tk_case *c = d->c;
   for (int i = 0; i < c->n_tensors; i++)
@@ -133,7 +121,7 @@ tk_status tk_case_run_device(tk_case_device *d, tk_context *ctx, const tk_call_o
       tk_status s = upload_poison(&c->t[i], d->buf[i]);
       if (s != TK_OK) return s;
     }
-  tk_status st = run_op(d, ctx, opts);
+  tk_status st = tk_op_call(d->c->p.op, ctx, d->args, opts);
   char msg[512] = "";
   if (st != TK_OK) snprintf(msg, sizeof msg, "%s", tk_last_error());
   tk_status sync = tk_cuda_synchronize(d->device);
