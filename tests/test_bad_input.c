@@ -14,6 +14,7 @@
 
 #include "kernels/runtime/half.h"
 #include "kernels/runtime/problem.h"
+#include "regress/case.h"
 #include "tk_test.h"
 #include "tokamax.h"
 
@@ -238,13 +239,7 @@ static void fixture_free(fixture *f) {
 static tk_status call_op(tk_context *ctx, fixture *f) {
   tk_call_options opts = {"reference", NULL};
   tk_context *c = f->null_ctx ? NULL : ctx;
-  switch (f->def->op) {
-    case TK_OP_ATTENTION: return tk_attention(c, f->null_args ? NULL : &f->u.at, &opts);
-    case TK_OP_GROUPED_GEMM: return tk_grouped_gemm(c, f->null_args ? NULL : &f->u.gg, &opts);
-    case TK_OP_MOE_PERMUTE: return tk_moe_permute(c, f->null_args ? NULL : &f->u.mp, &opts);
-    case TK_OP_MOE_UNPERMUTE: return tk_moe_unpermute(c, f->null_args ? NULL : &f->u.mu, &opts);
-    default: return tk_paged_attention(c, f->null_args ? NULL : &f->u.pa, &opts);
-  }
+  return tk_op_call(f->def->op, c, f->null_args ? NULL : (const void *)&f->u, &opts);
 }
 
 /* Replaces slot s's tensor by one of the same shape in dtype d. */
