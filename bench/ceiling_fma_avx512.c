@@ -1,32 +1,15 @@
 /* ceiling_fma_avx512.c: float32 FMA peak of one core with AVX-512: 16
- * independent accumulator chains (enough to cover FMA latency x ports),
- * values that converge to 1 so nothing overflows or goes subnormal. */
-#include <immintrin.h>
-
+ * independent accumulator chains (ceiling_chains_avx512.h), values that
+ * converge to 1 so nothing overflows or goes subnormal. */
 #include "bench/ceiling.h"
+#include "bench/ceiling_chains_avx512.h"
 
 double tk_ceiling_fma_f32_avx512(int64_t iters) {
   const __m512 m = _mm512_set1_ps(0.999f), a = _mm512_set1_ps(0.001f);
-#define INIT(i) __m512 c##i = _mm512_set1_ps(1.0f + 0.01f * i);
-  INIT(0) INIT(1) INIT(2) INIT(3) INIT(4) INIT(5) INIT(6) INIT(7)
-  INIT(8) INIT(9) INIT(10) INIT(11) INIT(12) INIT(13) INIT(14) INIT(15)
-#undef INIT
-  for (int64_t it = 0; it < iters; it++) {
-#define STEP(i) c##i = _mm512_fmadd_ps(c##i, m, a);
-    STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6) STEP(7)
-    STEP(8) STEP(9) STEP(10) STEP(11) STEP(12) STEP(13) STEP(14) STEP(15)
-#undef STEP
-    /* keep every chain in a register and every step in the loop */
-    __asm__ volatile("" : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6),
-                     "+v"(c7));
-    __asm__ volatile("" : "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11), "+v"(c12), "+v"(c13),
-                     "+v"(c14), "+v"(c15));
-  }
-  __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c0, c1), _mm512_add_ps(c2, c3)),
-                           _mm512_add_ps(_mm512_add_ps(c4, c5), _mm512_add_ps(c6, c7)));
-  s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c8, c9), _mm512_add_ps(c10, c11)),
-                                     _mm512_add_ps(_mm512_add_ps(c12, c13), _mm512_add_ps(c14, c15))));
-  volatile float sink = _mm512_reduce_add_ps(s);
+  volatile float sink;
+#define FMA_STEP(c) _mm512_fmadd_ps(c, m, a)
+  TK_CEILING_CHAINS16_AVX512(iters, FMA_STEP, &sink);
+#undef FMA_STEP
   (void)sink;
   return (double)iters * 16.0 * 16.0 * 2.0;
 }
