@@ -1,10 +1,12 @@
 /* choice_memo.c: the memo of tuned-map answers by problem image: a
  * set-associative table (64 sets of 4), each set replaced oldest first. */
-#include "choice_memo.h"
+#include "autotune/choice_memo.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "kernels/op_desc.h"
 
 enum { SETS = 64, WAYS = 4 };
 
@@ -28,19 +30,6 @@ static void *alignment_class(const void *data) {
   if (!a) return (void *)(uintptr_t)9;
   const int tz = __builtin_ctzll((unsigned long long)a);
   return (void *)(uintptr_t)(tz < 8 ? tz : 8);
-}
-
-/* Bytes of the op's struct in the problem union; 0 for an unknown op. */
-static size_t op_bytes(tk_op op) {
-  switch (op) {
-    case TK_OP_ATTENTION: return sizeof(tk_attention_problem);
-    case TK_OP_GROUPED_GEMM: return sizeof(tk_grouped_gemm_problem);
-    case TK_OP_MOE_PERMUTE: return sizeof(tk_moe_permute_problem);
-    case TK_OP_MOE_UNPERMUTE: return sizeof(tk_moe_unpermute_problem);
-    case TK_OP_PAGED_ATTENTION: return sizeof(tk_paged_attention_problem);
-    case TK_OP_COUNT: break;
-  }
-  return 0;
 }
 
 static inline uint64_t rotl(uint64_t x, int r) { return x << r | x >> (64 - r); }
@@ -71,7 +60,8 @@ static uint64_t hash_bytes(const unsigned char *b, size_t len, int slot) {
 }
 
 void tk_problem_image_of(const tk_problem *p, int slot, tk_problem_image *out) {
-  size_t bytes = op_bytes(p->op);
+  const tk_op_desc *d = tk_op_desc_of(p->op);
+  size_t bytes = d ? d->problem_size : 0;
   out->len = bytes ? offsetof(tk_problem, u) + bytes : 0;
   out->hash = 0;
   if (!out->len) return;

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "choose.h"
+#include "autotune/choose.h"
 
 /* What a problem is memoised by. */
 typedef struct {

@@ -1,9 +1,11 @@
-/* choose.h: picking implementation and config for a problem, and running
- * a choice. */
+/* choose.h: which implementation and config run a problem: forced by the
+ * call's options, tuned (the exact key's cached best, else the nearest
+ * tuned shape), or the heuristic. Tuning a missed shape is dispatch's
+ * decision (autotune/dispatch.h), not the chooser's. */
 #ifndef TK_AUTOTUNE_CHOOSE_H
 #define TK_AUTOTUNE_CHOOSE_H
 
-#include "../impls/registry.h"
+#include "autotune/config.h"
 
 typedef struct {
   const tk_impl *impl;
@@ -11,11 +13,22 @@ typedef struct {
   tk_choice_source source;
 } tk_choice;
 
-/* Resolves opts (forced impl list and/or config) or else picks by the
- * tuning cache (exact key, then nearest tuned shape; with TK_TUNE_ON_MISS a
- * miss is swept and stored first), then the heuristic. Fails with TK_ERR_INVALID_ARGUMENT for an unknown impl name or
- * a bad config, TK_ERR_UNSUPPORTED when nothing named (or nothing at all)
- * supports the problem, with the reasons in the message. */
+/* The implementation: the first runnable one named in `impls` (a
+ * comma-separated list, tk_call_options.impl; NULL, "" or "auto": choose)
+ * with its heuristic config (TK_CHOICE_FORCED), else the tuned choice
+ * (TK_CHOICE_CACHE or TK_CHOICE_NEAREST), else the heuristic's
+ * (TK_CHOICE_HEURISTIC). Fails with TK_ERR_INVALID_ARGUMENT for an unknown
+ * impl name, TK_ERR_UNSUPPORTED when nothing named (or nothing at all)
+ * runs p, with the reasons in the message. */
+tk_status tk_choose_impl(tk_context *ctx, const tk_problem *p, const char *impls, tk_choice *out);
+
+/* Applies a forced config text (tk_call_options.config; NULL: none) to c's
+ * implementation: the named params replace c's values and c becomes
+ * TK_CHOICE_FORCED. TK_ERR_INVALID_ARGUMENT naming the param when it does
+ * not parse or is invalid for p; c is then unchanged. */
+tk_status tk_choose_config(const tk_problem *p, const char *config, tk_choice *c);
+
+/* tk_choose_impl, then tk_choose_config: what a plan resolves. */
 tk_status tk_choose(tk_context *ctx, const tk_problem *p, const tk_call_options *opts,
                     tk_choice *out);
 
@@ -26,16 +39,5 @@ tk_status tk_choose_untuned(tk_context *ctx, const tk_problem *p, tk_choice *out
 /* The device slot of p in ctx's tuned map (0: CPU, 1 + i: CUDA device i)
  * and its fingerprint (fp may be NULL). */
 int tk_problem_device_slot(const tk_context *ctx, const tk_problem *p, char *fp, size_t fp_len);
-
-/* Runs a choice: allocates its workspace, calls run. */
-tk_status tk_execute(tk_context *ctx, const tk_problem *p, const tk_choice *c);
-
-/* What every tk_<op> entry point does after validation: checks ctx,
- * chooses, executes. */
-tk_status tk_dispatch(tk_context *ctx, const tk_problem *p, const tk_call_options *opts);
-
-/* Why impl cannot run p on ctx (backend, device, supports()); 1 if it can. */
-int tk_impl_can_run(tk_context *ctx, const tk_impl *impl, const tk_problem *p, char *why,
-                    size_t why_len);
 
 #endif

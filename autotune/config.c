@@ -1,12 +1,24 @@
-/* config.c: configs as "name=value,..." text, checked against their space. */
-#include "config.h"
+/* config.c: configs stored by their space's param table: the heuristic's,
+ * "name=value,..." text, validity, enumeration. */
+#include "autotune/config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/runtime/status.h"
+#include "runtime/status.h"
+
+/* The stored value of param i. */
+static int *slot(const tk_config_space *s, tk_config *c, int i) {
+  return &c->v[s->params[i].offset / sizeof(int)];
+}
+
+void tk_config_heuristic(const tk_impl *impl, const tk_problem *p, const tk_device_info *dev,
+                         tk_config *c) {
+  *c = (tk_config){{0}};
+  impl->heuristic(p, dev, c->v);
+}
 
 /* Index of the param called name (len bytes) in s, or -1. */
 static int find_param(const tk_config_space *s, const char *name, size_t len) {
@@ -34,7 +46,6 @@ tk_status tk_config_parse(const tk_config_space *s, const tk_problem *p, const c
                           tk_config *c) {
   tk_config out = *c;
   int named[TK_MAX_PARAMS] = {0};
-  out.n = s->n_params;
   const char *cur = text ? text : "";
   while (*cur) {
     while (*cur == ' ' || *cur == ',') cur++;
@@ -66,15 +77,15 @@ tk_status tk_config_parse(const tk_config_space *s, const tk_problem *p, const c
     if (!is_candidate(&s->params[idx], (int)v))
       return tk_fail(TK_ERR_INVALID_ARGUMENT, "config: %s=%ld is not one of its candidate values",
                      s->params[idx].name, v);
-    out.v[idx] = (int)v;
+    *slot(s, &out, idx) = (int)v;
     cur = end;
   }
   char why[256];
   for (int i = 0; i < s->n_params; i++)
-    if (!is_candidate(&s->params[i], out.v[i]))
+    if (!is_candidate(&s->params[i], tk_config_value(s, &out, i)))
       return tk_fail(TK_ERR_INVALID_ARGUMENT, "config: parameter '%s' has no valid value",
                      s->params[i].name);
-  if (p && s->valid && !s->valid(p, &out, why, sizeof why))
+  if (p && s->valid && !s->valid(p, tk_config_struct(&out), why, sizeof why))
     return tk_fail(TK_ERR_INVALID_ARGUMENT, "config: invalid for this problem: %s", why);
   *c = out;
   return TK_OK;
@@ -83,26 +94,29 @@ tk_status tk_config_parse(const tk_config_space *s, const tk_problem *p, const c
 int tk_config_format(const tk_config_space *s, const tk_config *c, char *buf, size_t len) {
   int used = 0;
   if (len) buf[0] = '\0';
-  for (int i = 0; i < s->n_params && i < c->n; i++) {
+  for (int i = 0; i < s->n_params; i++) {
     size_t room = (size_t)used < len ? len - (size_t)used : 0;
     used += snprintf(room ? buf + used : NULL, room, "%s%s=%d", i ? "," : "", s->params[i].name,
-                     c->v[i]);
+                     tk_config_value(s, c, i));
   }
   return used;
 }
 
 int tk_config_valid(const tk_config_space *s, const tk_problem *p, const tk_config *c,
                     char *why, size_t why_len) {
-  if (c->n != s->n_params) {
-    snprintf(why, why_len, "config has %d values, space has %d parameters", c->n, s->n_params);
-    return 0;
-  }
   for (int i = 0; i < s->n_params; i++)
-    if (!is_candidate(&s->params[i], c->v[i])) {
-      snprintf(why, why_len, "%s=%d is not a candidate value", s->params[i].name, c->v[i]);
+    if (!is_candidate(&s->params[i], tk_config_value(s, c, i))) {
+      snprintf(why, why_len, "%s=%d is not a candidate value", s->params[i].name,
+               tk_config_value(s, c, i));
       return 0;
     }
-  return !(p && s->valid) || s->valid(p, c, why, why_len);
+  return !(p && s->valid) || s->valid(p, tk_config_struct(c), why, why_len);
+}
+
+int tk_config_equal(const tk_config_space *s, const tk_config *a, const tk_config *b) {
+  for (int i = 0; i < s->n_params; i++)
+    if (tk_config_value(s, a, i) != tk_config_value(s, b, i)) return 0;
+  return 1;
 }
 
 int64_t tk_config_space_size(const tk_config_space *s) {
@@ -112,10 +126,10 @@ int64_t tk_config_space_size(const tk_config_space *s) {
 }
 
 void tk_config_nth(const tk_config_space *s, int64_t index, tk_config *c) {
-  c->n = s->n_params;
+  *c = (tk_config){{0}};
   for (int i = s->n_params - 1; i >= 0; i--) {
     int nv = s->params[i].n_values;
-    c->v[i] = s->params[i].values[index % nv];
+    *slot(s, c, i) = s->params[i].values[index % nv];
     index /= nv;
   }
 }

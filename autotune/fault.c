@@ -1,14 +1,14 @@
 /* fault.c: parsing TOKAMAX_TEST_FAULT and applying it. */
-#include "fault.h"
+#include "autotune/fault.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/runtime/half.h"
-#include "../kernels/runtime/status.h"
-#include "measure.h"
+#include "runtime/half.h"
+#include "runtime/status.h"
+#include "autotune/measure.h"
 
 static struct {
   char impl[64];
@@ -16,6 +16,7 @@ static struct {
   double factor;
 } fault;
 static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
+int tk_fault_configured;
 
 static void parse_fault(void) {
   const char *v = getenv("TOKAMAX_TEST_FAULT");
@@ -26,10 +27,13 @@ static void parse_fault(void) {
   if (n >= 2 && strcmp(kind, "wrong") == 0) fault.kind = 2;
   else if (n == 3 && strcmp(kind, "slow") == 0 && f > 1) fault.kind = 1, fault.factor = f;
   else tk_log(TK_LOG_INFO, "TOKAMAX_TEST_FAULT='%s' not understood; ignored", v);
+  tk_fault_configured = fault.kind != 0;
 }
 
+void tk_fault_init(void) { pthread_once(&fault_once, parse_fault); }
+
 int tk_fault_armed(const tk_impl *impl) {
-  pthread_once(&fault_once, parse_fault);
+  tk_fault_init();
   return fault.kind && strcmp(fault.impl, impl->name) == 0;
 }
 

@@ -1,27 +1,17 @@
 /* key_distance.c: splitting problem keys into family and sizes. */
-#include "key_distance.h"
+#include "autotune/key_distance.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-  const char *op;
-  const char *sizes[TK_KEY_MAX_SIZES];
-} size_fields[] = {
-    {"attention", {"B", "Tq", "Tk"}},
-    {"grouped_gemm", {"M", "K", "N", "G"}},
-    {"moe_permute", {"T", "R"}},
-    {"moe_unpermute", {"T", "R"}},
-    {"paged_attention", {"P", "S", "max_pages", "Tq_total"}},
-};
-
 /* The size-field list of the op key starts with, or NULL. */
 static const char *const *sizes_of(const char *key, size_t op_len) {
-  for (size_t i = 0; i < sizeof size_fields / sizeof size_fields[0]; i++)
-    if (strlen(size_fields[i].op) == op_len && strncmp(key, size_fields[i].op, op_len) == 0)
-      return size_fields[i].sizes;
+  for (int i = 0; i < TK_OP_COUNT; i++) {
+    const tk_op_desc *d = tk_op_desc_of((tk_op)i);
+    if (strlen(d->name) == op_len && strncmp(key, d->name, op_len) == 0) return d->size_fields;
+  }
   return NULL;
 }
 

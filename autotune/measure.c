@@ -1,5 +1,5 @@
 /* measure.c: clock, quantiles and the repeated-timing loop. */
-#include "measure.h"
+#include "autotune/measure.h"
 
 #include <stdlib.h>
 #include <time.h>

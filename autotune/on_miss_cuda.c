@@ -4,11 +4,11 @@
  * timed with CUDA events, the L2 evicted first. */
 #include <stdlib.h>
 
-#include "../kernels/runtime/status.h"
-#include "on_miss_target.h"
+#include "runtime/status.h"
+#include "autotune/on_miss_target.h"
 #if TK_HAVE_CUDA
-#include "../impls/cuda/cuda_memory.h"
-#include "../impls/cuda/cuda_timer.h"
+#include "runtime/cuda/cuda_memory.h"
+#include "runtime/cuda/cuda_timer.h"
 
 static tk_status check(void *user, const tk_choice *c, int *right, double *max_err, char *why,
                        size_t why_len) {

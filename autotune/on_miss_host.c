@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/runtime/status.h"
-#include "on_miss_target.h"
+#include "runtime/status.h"
+#include "autotune/on_miss_target.h"
 
 static tk_status check(void *user, const tk_choice *c, int *right, double *max_err, char *why,
                        size_t why_len) {

@@ -1,18 +1,18 @@
 /* on_miss_target.c: what the host and CUDA on-miss targets share: output
  * scratch, the reference run, the comparison, and the release. */
-#include "on_miss_target.h"
+#include "autotune/on_miss_target.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/runtime/half.h"
-#include "../kernels/runtime/status.h"
-#include "tolerance.h"
+#include "runtime/half.h"
+#include "runtime/status.h"
+#include "autotune/tolerance.h"
 #if TK_HAVE_CUDA
-#include "../impls/cuda/cuda_memory.h"
-#include "../impls/cuda/cuda_timer.h"
+#include "runtime/cuda/cuda_memory.h"
+#include "runtime/cuda/cuda_timer.h"
 #endif
 
 int tk_on_miss_layout(on_miss_target *d, tk_context *ctx, const tk_problem *p) {
@@ -34,8 +34,8 @@ int tk_on_miss_layout(on_miss_target *d, tk_context *ctx, const tk_problem *p) {
 
 tk_status tk_on_miss_run_reference(on_miss_target *d) {
   for (int i = 0; i < d->n_out; i++) memcpy(d->ref_out[i]->data, d->initial[i], d->out_bytes[i]);
-  tk_choice rc = {tk_registry_find(d->ref.op, "reference"), {0}, TK_CHOICE_FORCED};
-  rc.impl->heuristic(&d->ref, &d->ctx->dev, &rc.cfg);
+  tk_choice rc = {tk_registry_find(d->ref.op, "reference"), {{0}}, TK_CHOICE_FORCED};
+  tk_config_heuristic(rc.impl, &d->ref, &d->ctx->dev, &rc.cfg);
   return tk_execute(d->ctx, &d->ref, &rc);
 }
 

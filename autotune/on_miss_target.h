@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "sweep.h"
+#include "autotune/sweep.h"
 
 typedef struct {
   tk_context *ctx;

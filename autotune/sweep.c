@@ -1,15 +1,15 @@
 /* sweep.c: enumerating, checking, timing and recording the candidates of
  * one problem. */
-#include "sweep.h"
+#include "autotune/sweep.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/runtime/status.h"
-#include "config.h"
-#include "name_list.h"
+#include "runtime/status.h"
+#include "autotune/config.h"
+#include "runtime/name_list.h"
 
 /* Cap on the combinations enumerated per space (spaces are far smaller). */
 #define MAX_COMBINATIONS 1000000
@@ -37,26 +37,13 @@ static int push(candidate_list *l, const tk_impl *impl, const tk_config *cfg, in
   return 1;
 }
 
-static int same_config(const tk_config *a, const tk_config *b) {
-  return a->n == b->n && memcmp(a->v, b->v, (size_t)a->n * sizeof a->v[0]) == 0;
-}
-
 /* Fails when list names something that is not an impl of op. */
 static tk_status check_names(tk_op op, const char *list) {
-  if (!list) return TK_OK;
-  for (const char *s = list; *s;) {
-    while (*s == ',' || *s == ' ') s++;
-    size_t len = strcspn(s, ",");
-    while (len && s[len - 1] == ' ') len--;
-    if (len) {
-      char name[64];
-      snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), s);
-      if (!tk_registry_find(op, name))
-        return tk_fail(TK_ERR_INVALID_ARGUMENT, "sweep: '%s' is not an implementation of %s", name,
-                       tk_op_name(op));
-    }
-    s += strcspn(s, ",");
-  }
+  char name[64];
+  for (tk_name_iter it = tk_name_iter_init(list); tk_name_next(&it, name, sizeof name);)
+    if (!tk_registry_find(op, name))
+      return tk_fail(TK_ERR_INVALID_ARGUMENT, "sweep: '%s' is not an implementation of %s", name,
+                     tk_op_name(op));
   return TK_OK;
 }
 
@@ -71,14 +58,14 @@ static tk_status enumerate(tk_context *ctx, const tk_problem *p, const char *imp
     char why[256];
     if (!tk_name_listed(impls, impl->name) || !tk_impl_can_run(ctx, impl, p, why, sizeof why)) continue;
     tk_config h;
-    impl->heuristic(p, &ctx->dev, &h);
+    tk_config_heuristic(impl, p, &ctx->dev, &h);
     if (!push(out, impl, &h, 1)) return tk_fail(TK_ERR_OUT_OF_MEMORY, "sweep: out of memory");
     int64_t size = tk_config_space_size(impl->space);
     if (size > MAX_COMBINATIONS) size = MAX_COMBINATIONS;
     for (int64_t k = 0; k < size; k++) {
       tk_config c;
       tk_config_nth(impl->space, k, &c);
-      if (same_config(&c, &h) || !tk_config_valid(impl->space, p, &c, why, sizeof why)) continue;
+      if (tk_config_equal(impl->space, &c, &h) || !tk_config_valid(impl->space, p, &c, why, sizeof why)) continue;
       if (!push(out, impl, &c, 0)) return tk_fail(TK_ERR_OUT_OF_MEMORY, "sweep: out of memory");
     }
   }
@@ -198,7 +185,7 @@ static tk_status summarize(tk_context *ctx, tk_cache *cache, const char *fp, int
   const tk_impl *ref = tk_registry_find(p->op, "reference");
   if (ref) {
     tk_config rc;
-    ref->heuristic(p, &ctx->dev, &rc);
+    tk_config_heuristic(ref, p, &ctx->dev, &rc);
     tk_config_format(ref->space, &rc, ref_config, sizeof ref_config);
   }
   const char *op = tk_op_name(p->op);

@@ -6,9 +6,10 @@
 #ifndef TK_AUTOTUNE_SWEEP_H
 #define TK_AUTOTUNE_SWEEP_H
 
-#include "../cache/cache.h"
-#include "choose.h"
-#include "measure.h"
+#include "cache/cache.h"
+#include "autotune/choose.h"
+#include "autotune/execute.h"
+#include "autotune/measure.h"
 
 /* What candidates run on; built by the caller (tokamax-tune from a regress
  * case, TK_TUNE_ON_MISS from the caller's own data). */

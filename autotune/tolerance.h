@@ -5,7 +5,7 @@
 #ifndef TK_AUTOTUNE_TOLERANCE_H
 #define TK_AUTOTUNE_TOLERANCE_H
 
-#include "../kernels/runtime/tensor.h"
+#include "runtime/tensor.h"
 
 static inline void tk_tolerance(tk_dtype d, double *loose, double *tight) {
   switch (d) {

@@ -2,7 +2,7 @@
  * -> cached (impl, config) text, with the text resolved against the
  * registry and memoised on first use; in front of it a memo by problem
  * image (choice_memo.h), so a repeated problem skips its key text. */
-#include "tuned_map.h"
+#include "autotune/tuned_map.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cache/cache.h"
-#include "../kernels/runtime/status.h"
-#include "choice_memo.h"
-#include "config.h"
-#include "key_distance.h"
+#include "cache/cache.h"
+#include "runtime/status.h"
+#include "autotune/choice_memo.h"
+#include "autotune/config.h"
+#include "autotune/key_distance.h"
 
 enum { UNRESOLVED = 0, USABLE = 1, UNUSABLE = 2 };
 
@@ -167,7 +167,7 @@ static void resolve(entry *x, tk_context *ctx, const tk_problem *p, tk_choice_so
     return;
   }
   tk_config cfg;
-  impl->heuristic(p, &ctx->dev, &cfg);
+  tk_config_heuristic(impl, p, &ctx->dev, &cfg);
   if (tk_config_parse(impl->space, p, x->config, &cfg) != TK_OK) {
     tk_log(TK_LOG_INFO, "tuning cache: %s: config '%s' of %s is invalid (%s); ignored", x->key,
            x->config, x->impl, tk_last_error());

@@ -4,7 +4,7 @@
 #ifndef TK_AUTOTUNE_TUNED_MAP_H
 #define TK_AUTOTUNE_TUNED_MAP_H
 
-#include "choose.h"
+#include "autotune/choose.h"
 
 typedef struct tk_tuned_map tk_tuned_map;
 

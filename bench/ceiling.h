@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "bench/bench.h"
-#include "kernels/runtime/thread_pool.h"
+#include "runtime/thread_pool.h"
 
 #define TK_CEIL_CPU_FMA_F32 "ceiling/cpu_fma_f32"
 #define TK_CEIL_CPU_DOT_BF16 "ceiling/cpu_dot_bf16"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "bench/ceiling.h"
-#include "kernels/runtime/device.h"
+#include "runtime/device.h"
 
 /* Rounds of the chain kernels per thread and call: a few ms, so waking the
  * pool costs well under 1%. */

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "bench/ceiling.h"
-#include "impls/cuda/cuda_timer.h"
-#include "kernels/runtime/half.h"
-#include "kernels/runtime/status.h"
+#include "runtime/cuda/cuda_timer.h"
+#include "runtime/half.h"
+#include "runtime/status.h"
 
 #define GEMM_N 8192
 #define COPY_BYTES ((size_t)1 << 30)

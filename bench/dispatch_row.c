@@ -10,11 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "autotune/choose.h"
+#include "api/call.h"
+#include "autotune/execute.h"
 #include "bench/bench.h"
 #include "bench/tokamax_bench.h"
 #include "cache/cache.h"
-#include "kernels/runtime/context.h"
+#include "runtime/context.h"
 
 /* The overhead a cache-hit dispatch may add to a call. */
 #define TARGET_NS 1000.0
@@ -116,7 +117,7 @@ static int row_setup(void *user, char *why, size_t why_len) {
   if (!r->prepared) {
     r->prepared = 1;
     r->failed = !prepare(r) ||
-                tk_op_call(tk_case_op(r->c), r->ctx, tk_case_args(r->c), NULL) != TK_OK ||
+                tk_api_call(tk_case_op(r->c), r->ctx, tk_case_args(r->c), NULL) != TK_OK ||
                 tk_execute(r->ctx, &r->p, &r->choice) != TK_OK;
     if (r->failed && !r->why[0]) snprintf(r->why, sizeof r->why, "%s", tk_last_error());
   }
@@ -127,7 +128,7 @@ static int row_setup(void *user, char *why, size_t why_len) {
 /* One public call, chosen through the tuning cache (timed by the wrapper). */
 static double run_call(void *user, char *why, size_t why_len) {
   dispatch_row *r = user;
-  if (tk_op_call(tk_case_op(r->c), r->ctx, tk_case_args(r->c), NULL) == TK_OK) return 0;
+  if (tk_api_call(tk_case_op(r->c), r->ctx, tk_case_args(r->c), NULL) == TK_OK) return 0;
   snprintf(why, why_len, "%s", tk_last_error());
   return -1;
 }
@@ -156,7 +157,7 @@ void tk_dispatch_register(const tk_bench_options *o) {
     char op[32];
     snprintf(op, sizeof op, "%.*s", (int)strcspn(r->spec, " "), r->spec);
     r->threads = o->threads;
-    r->registered = tk_bench_selected(o->ops, op);
+    r->registered = tk_name_listed(o->ops, op);
     if (!r->registered) continue;
     snprintf(r->name_call, sizeof r->name_call, "dispatch/%s/call", r->spec);
     snprintf(r->name_execute, sizeof r->name_execute, "dispatch/%s/execute", r->spec);

@@ -5,7 +5,7 @@
 #include <cuda_runtime.h>
 #include <stdio.h>
 
-#include "impls/cuda/cuda_timer.h"
+#include "runtime/cuda/cuda_timer.h"
 
 int tk_gpu_available(char *why, size_t why_len) {
   int n = 0;

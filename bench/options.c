@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bench/tokamax_bench.h"
+#include "runtime/name_list.h"
 
 static const char USAGE[] =
     "usage: tokamax-bench [options] [--benchmark_* flags of Google Benchmark]\n"
@@ -71,10 +72,8 @@ static int known(const char *kind, const char *name) {
 /* Checks every item of a comma list names a known op or impl; prints the
  * first that does not. */
 static int list_ok(const char *opt, const char *kind, const char *list) {
-  for (const char *p = list; p && *p;) {
-    size_t len = strcspn(p, ",");
-    char name[64];
-    snprintf(name, sizeof name, "%.*s", (int)len, p);
+  char name[64];
+  for (tk_name_iter it = tk_name_iter_init(list); tk_name_next(&it, name, sizeof name);)
     if (!known(kind, name)) {
       fprintf(stderr, "tokamax-bench: %s: '%s' is not %s\n", opt, name,
               strcmp(kind, "op") == 0
@@ -82,8 +81,6 @@ static int list_ok(const char *opt, const char *kind, const char *list) {
                   : "an implementation in this build or a baseline (openblas, onednn)");
       return 0;
     }
-    p += len + (p[len] == ',');
-  }
   return 1;
 }
 
@@ -161,15 +158,4 @@ int tk_bench_parse_args(int argc, char **argv, tk_bench_options *o, char **gb_ar
 bad:
   free(pass);
   return -1;
-}
-
-int tk_bench_selected(const char *list, const char *name) {
-  if (!list) return 1;
-  size_t n = strlen(name);
-  for (const char *p = list; *p;) {
-    size_t len = strcspn(p, ",");
-    if (len == n && strncmp(p, name, n) == 0) return 1;
-    p += len + (p[len] == ',');
-  }
-  return 0;
 }

@@ -30,7 +30,6 @@ static int add(row_vec *rv, const tk_bench_options *o, tk_context *ctx, const tk
   }
   tk_row *r = &rv->v[rv->n++];
   memset(r, 0, sizeof *r);
-  tk_op op = tk_case_op(bc->c);
   r->kind = kind;
   r->case_index = ci;
   r->kase = bc->c;
@@ -43,9 +42,7 @@ static int add(row_vec *rv, const tk_bench_options *o, tk_context *ctx, const tk
            forced, forced[0] ? "]" : "");
   r->gpu = gpu ? bc->gpu : NULL;
   r->args = gpu ? tk_case_device_args(bc->gpu) : tk_case_args(bc->c);
-  r->memory_bound = op == TK_OP_MOE_PERMUTE || op == TK_OP_MOE_UNPERMUTE ||
-                    (op == TK_OP_PAGED_ATTENTION &&
-                     !((const tk_paged_attention_args *)tk_case_args(bc->c))->cu_q_lens);
+  r->memory_bound = tk_case_memory_bound(bc->c);
   return 1;
 }
 
@@ -82,16 +79,16 @@ int tk_rows_build(const tk_bench_options *o, tk_context *ctx, const tk_bench_cas
     tk_op op = tk_case_op(bc->c);
     if (op == TK_OP_GROUPED_GEMM) {
       DLDataType dt = ((const tk_grouped_gemm_args *)tk_case_args(bc->c))->lhs->dtype;
-      if (tk_dtype_is(dt, kDLFloat, 32) && tk_bench_selected(o->impls, "openblas"))
+      if (tk_dtype_is(dt, kDLFloat, 32) && tk_name_listed(o->impls, "openblas"))
         ok = ok && add(&rv, o, ctx, bc, ci, TK_ROW_OPENBLAS, "openblas", "", 0);
-      if (tk_dtype_is(dt, kDLBfloat, 16) && tk_bench_selected(o->impls, "onednn"))
+      if (tk_dtype_is(dt, kDLBfloat, 16) && tk_name_listed(o->impls, "onednn"))
         ok = ok && add(&rv, o, ctx, bc, ci, TK_ROW_ONEDNN, "onednn", "", 0);
     }
     int count = 0;
     const tk_impl *const *list = tk_registry(op, &count);
     for (int i = 0; i < count && ok; i++) {
       const tk_impl *impl = list[i];
-      if (!tk_bench_selected(o->impls, impl->name)) continue;
+      if (!tk_name_listed(o->impls, impl->name)) continue;
       int gpu = impl->backend == TK_BACKEND_CUDA;
       if (gpu && !bc->gpu) {
         note_once(notes, noted, &n_noted, impl->name, gpu_why);

@@ -9,22 +9,10 @@
 #include "bench/gemm_view.h"
 #include "bench/tokamax_bench.h"
 
-/* The data dtype of a case (what decides its compute ceiling). */
-static DLDataType case_dtype(tk_case *c) {
-  const void *a = tk_case_args(c);
-  switch (tk_case_op(c)) {
-    case TK_OP_ATTENTION: return ((const tk_attention_args *)a)->q->dtype;
-    case TK_OP_GROUPED_GEMM: return ((const tk_grouped_gemm_args *)a)->lhs->dtype;
-    case TK_OP_MOE_PERMUTE: return ((const tk_moe_permute_args *)a)->tokens->dtype;
-    case TK_OP_MOE_UNPERMUTE: return ((const tk_moe_unpermute_args *)a)->rows->dtype;
-    default: return ((const tk_paged_attention_args *)a)->q->dtype;
-  }
-}
-
 /* The ceiling a row is judged against: its name, short label and rate. */
 static const char *ceiling_of(const tk_row *r, const char **label) {
-  int bf16 = tk_dtype_is(case_dtype(r->kase), kDLBfloat, 16);
-  int half = bf16 || tk_dtype_is(case_dtype(r->kase), kDLFloat, 16);
+  int bf16 = tk_case_dtype(r->kase) == TK_BF16;
+  int half = bf16 || tk_case_dtype(r->kase) == TK_F16;
   if (r->gpu) {
     *label = r->memory_bound ? "gpu copy" : half ? "gpu bf16 gemm" : "gpu f32 gemm";
     return r->memory_bound ? TK_CEIL_GPU_COPY : half ? TK_CEIL_GPU_GEMM_BF16 : TK_CEIL_GPU_GEMM_F32;

@@ -11,7 +11,7 @@
 #include "bench/bench.h"
 #include "bench/ceiling.h"
 #include "bench/tokamax_bench.h"
-#include "kernels/runtime/context.h"
+#include "runtime/context.h"
 #if TK_HAVE_CUDA
 #include "bench/gpu_timing.h"
 #endif
@@ -25,9 +25,9 @@
 static void openblas_coretype(const tk_bench_options *o, char **argv, char *msg, size_t len) {
 #if TK_HAVE_OPENBLAS
   const char *env = getenv("OPENBLAS_CORETYPE"), *replaced = getenv("TOKAMAX_BENCH_REPLACED_CORETYPE");
-  unsigned avx512 = TK_ISA_AVX512F | TK_ISA_AVX512BW | TK_ISA_AVX512VL;
-  const char *want = o->openblas_core ? o->openblas_core
-                     : (tk_cpu_isa() & avx512) == avx512 ? "SkylakeX" : "env";
+  const char *want = o->openblas_core                                  ? o->openblas_core
+                     : tk_isa_has(tk_cpu_isa(), TK_ISA_LEVEL_AVX512) ? "SkylakeX"
+                                                                      : "env";
   if (strcmp(want, "env") == 0) {
     snprintf(msg, len, "OPENBLAS_CORETYPE=%s (the environment's)", env ? env : "(unset: OpenBLAS detects)");
     return;
@@ -100,7 +100,7 @@ static tk_bench_case *build_cases(const tk_bench_options *o, int *n) {
       cases = NULL;
       break;
     }
-    if (tk_bench_selected(o->ops, tk_op_name(tk_case_op(c))))
+    if (tk_name_listed(o->ops, tk_op_name(tk_case_op(c))))
       cases[(*n)++].c = c;
     else tk_case_destroy(c);
   }

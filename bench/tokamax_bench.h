@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "regress/case.h"
+#include "runtime/name_list.h"
 #include "tokamax.h"
 
 typedef struct {
@@ -56,9 +57,6 @@ typedef struct {
  * --benchmark_* given) into gb_argv (gb_argv[0] = argv[0]); returns their
  * count, 0 after --help, or -1 with a message printed on a bad option. */
 int tk_bench_parse_args(int argc, char **argv, tk_bench_options *o, char **gb_argv, int gb_cap);
-
-/* 1 if name is in the comma-separated list (a NULL list selects all). */
-int tk_bench_selected(const char *list, const char *name);
 
 /* The rows of a run (row_list.c): per case, the applicable baseline
  * libraries, then the selected implementations of its op. Implementations

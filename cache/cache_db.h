@@ -5,7 +5,7 @@
 
 #include <sqlite3.h>
 
-#include "cache.h"
+#include "cache/cache.h"
 
 /* Every statement the store runs; prepared once at open (cache_sql.c). */
 typedef enum {

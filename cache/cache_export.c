@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cache/cache_db.h"
-#include "kernels/runtime/status.h"
+#include "runtime/status.h"
 
 /* Writes a tab and s with backslash, tab, newline and carriage return
  * escaped as \\, \t, \n, \r. */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cache/cache_db.h"
-#include "kernels/runtime/status.h"
+#include "runtime/status.h"
 
 #define TK_MAX_FIELDS 14
 

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "cache/cache_db.h"
-#include "kernels/runtime/status.h"
+#include "runtime/status.h"
 
 static int tk_is_memory(const char *path) { return path[0] == '\0' || !strcmp(path, ":memory:"); }
 

@@ -1,7 +1,7 @@
 /* cache_query.c: iterating measurements, best rows and devices by filter,
  * and clearing. */
 #include "cache/cache_db.h"
-#include "kernels/runtime/status.h"
+#include "runtime/status.h"
 
 /* Binds the four filter fields as ?1..?4 (NULL: match all). */
 static void tk_bind_filter(sqlite3_stmt *st, const tk_cache_filter *f) {

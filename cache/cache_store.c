@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cache/cache_db.h"
-#include "kernels/runtime/status.h"
+#include "runtime/status.h"
 
 static tk_status tk_null_arg(const char *fn) {
   return tk_fail(TK_ERR_INVALID_ARGUMENT, "cache: %s: NULL argument", fn);

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "cache/cache_db.h"
-#include "kernels/runtime/status.h"
+#include "runtime/status.h"
 
 tk_status tk_cache_fail_sql(tk_cache *c, const char *what) {
   return tk_fail(TK_ERR_CACHE, "cache: %s: %s: %s", c->path, what, sqlite3_errmsg(c->db));

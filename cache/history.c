@@ -2,7 +2,7 @@
 #include <math.h>
 
 #include "cache/cache_db.h"
-#include "kernels/runtime/status.h"
+#include "runtime/status.h"
 
 /* Binds a double, NULL for NAN. */
 static int bind_real(sqlite3_stmt *st, int i, double v) {

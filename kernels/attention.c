@@ -1,11 +1,10 @@
-/* attention.c: validating tk_attention_args into a problem, and the
- * tk_attention entry point. */
+/* attention.c: the attention op: validating tk_attention_args into a
+ * problem, its key, its work, and its descriptor in the op table. */
 #include <string.h>
 
-#include "autotune/choose.h"
-#include "kernels/runtime/problem.h"
-#include "kernels/runtime/status.h"
+#include "kernels/op_desc.h"
 #include "kernels/validate.h"
+#include "runtime/status.h"
 
 /* Checks that every entry of an int32 [B] length tensor lies in [0, max]. */
 static tk_status check_lens(const tk_validator *v, const char *name, const tk_tensor *t,
@@ -20,7 +19,7 @@ static tk_status check_lens(const tk_validator *v, const char *name, const tk_te
   return TK_OK;
 }
 
-tk_status tk_attention_check_data(const tk_problem *problem) {
+static tk_status check_data(const tk_problem *problem) {
   tk_validator v;
   tk_validator_init(&v, "attention", 1);
   const tk_attention_problem *p = &problem->u.attention;
@@ -74,7 +73,8 @@ static tk_status take_tensors(tk_validator *v, const tk_attention_args *a,
   return TK_OK;
 }
 
-tk_status tk_attention_validate(const tk_attention_args *a, int need_data, tk_problem *out) {
+static tk_status validate(const void *args, int need_data, tk_problem *out) {
+  const tk_attention_args *a = args;
   tk_validator v;
   tk_validator_init(&v, "attention", need_data);
   memset(out, 0, sizeof *out);
@@ -91,15 +91,73 @@ tk_status tk_attention_validate(const tk_attention_args *a, int need_data, tk_pr
   p->causal = a->causal;
   p->window_left = a->window_left;
   p->window_right = a->window_right;
-  if (tk_validator_host_data(&v)) TK_TRY(tk_attention_check_data(out));
+  if (tk_validator_host_data(&v)) TK_TRY(check_data(out));
   tk_validator_finish(&v, TK_OP_ATTENTION, p->q.dtype, out);
   return TK_OK;
 }
 
-tk_status tk_attention(tk_context *ctx, const tk_attention_args *args,
-                       const tk_call_options *opts) {
-  tk_clear_error();
-  tk_problem problem;
-  TK_TRY(tk_attention_validate(args, 1, &problem));
-  return tk_dispatch(ctx, &problem, opts);
+static void key(tk_text *k, const tk_problem *problem) {
+  static const char *const varlen[] = {"none", "q", "k", "qk"};
+  const tk_attention_problem *p = &problem->u.attention;
+  tk_text_printf(k, "dtype=%s,B=%lld,Tq=%lld,Tk=%lld,Hq=%lld,Hkv=%lld,D=%lld,Dv=%lld",
+                 tk_dtype_short(p->q.dtype), (long long)p->B, (long long)p->Tq, (long long)p->Tk,
+                 (long long)p->Hq, (long long)p->Hkv, (long long)p->D, (long long)p->Dv);
+  tk_text_printf(k, ",causal=%d,wl=%d,wr=%d,softcap=%.9g,scale=%.9g,lse=%d,varlen=%s", p->causal,
+                 p->window_left, p->window_right, (double)p->softcap, (double)p->scale,
+                 p->lse.present, varlen[p->q_lens.present + 2 * p->kv_lens.present]);
 }
+
+/* Keys row i of a batch of valid lengths tq, tk sees (DESIGN.md masks). */
+static int64_t seen_keys(const tk_attention_problem *p, int64_t i, int64_t tq, int64_t tk) {
+  int64_t diag = i + tk - tq, lo = 0, hi = tk - 1;
+  if (p->causal && hi > diag) hi = diag;
+  if (p->window_left >= 0 && lo < diag - p->window_left) lo = diag - p->window_left;
+  if (p->window_right >= 0 && hi > diag + p->window_right) hi = diag + p->window_right;
+  return hi >= lo ? hi - lo + 1 : 0;
+}
+
+/* The valid length of batch b in lens (full when absent or unreadable). */
+static int64_t valid_len(const tk_problem *problem, const tk_tensor *lens, int64_t b, int64_t full) {
+  return lens->present && lens->data && problem->device_type == kDLCPU ? tk_load_i32(lens, b, 0)
+                                                                       : full;
+}
+
+/* 2 * (query, key) pairs seen * heads * (D + Dv). */
+static double flops(const tk_problem *problem) {
+  const tk_attention_problem *p = &problem->u.attention;
+  double pairs = 0;
+  for (int64_t b = 0; b < p->B; b++) {
+    int64_t tq = valid_len(problem, &p->q_lens, b, p->Tq), tk = valid_len(problem, &p->kv_lens, b, p->Tk);
+    for (int64_t i = 0; i < tq; i++) pairs += (double)seen_keys(p, i, tq, tk);
+  }
+  return 2.0 * pairs * (double)p->Hq * (double)(p->D + p->Dv);
+}
+
+/* q, k, v, out once each, lse and the lengths. */
+static double bytes(const tk_problem *problem) {
+  const tk_attention_problem *p = &problem->u.attention;
+  double es = (double)tk_dtype_size(p->q.dtype), dd = (double)(p->D + p->Dv);
+  return es * (double)p->B * ((double)p->Tq * (double)p->Hq * dd + (double)p->Tk * (double)p->Hkv * dd) +
+         (p->lse.present ? 4.0 * (double)(p->B * p->Hq * p->Tq) : 0) +
+         4.0 * (double)p->B * (p->q_lens.present + p->kv_lens.present);
+}
+
+#define T(f, out) TK_OP_TENSOR(attention, tk_attention_args, f, out)
+static const tk_op_tensor tensors[] = {T(q, 0),   T(k, 0),      T(v, 0),      T(out, 1),
+                                       T(lse, 1), T(q_lens, 0), T(kv_lens, 0)};
+#undef T
+
+const tk_op_desc tk_attention_desc = {
+    .op = TK_OP_ATTENTION,
+    .name = "attention",
+    .args_size = sizeof(tk_attention_args),
+    .problem_size = sizeof(tk_attention_problem),
+    .validate = validate,
+    .check_data = check_data,
+    .key = key,
+    .tensors = tensors,
+    .n_tensors = (int)(sizeof tensors / sizeof tensors[0]),
+    .size_fields = {"B", "Tq", "Tk", NULL},
+    .flops = flops,
+    .bytes = bytes,
+};

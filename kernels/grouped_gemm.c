@@ -1,11 +1,10 @@
-/* grouped_gemm.c: validating tk_grouped_gemm_args into a problem, and the
- * tk_grouped_gemm entry point. */
+/* grouped_gemm.c: the grouped GEMM op: validating tk_grouped_gemm_args
+ * into a problem, its key, its work, and its descriptor in the op table. */
 #include <string.h>
 
-#include "autotune/choose.h"
-#include "kernels/runtime/problem.h"
-#include "kernels/runtime/status.h"
+#include "kernels/op_desc.h"
 #include "kernels/validate.h"
+#include "runtime/status.h"
 
 /* Group sizes are non-negative and sum (in int64) to at most M. */
 static tk_status check_group_sizes(const tk_validator *v, const tk_grouped_gemm_problem *p) {
@@ -24,7 +23,7 @@ static tk_status check_group_sizes(const tk_validator *v, const tk_grouped_gemm_
   return TK_OK;
 }
 
-tk_status tk_grouped_gemm_check_data(const tk_problem *problem) {
+static tk_status check_data(const tk_problem *problem) {
   tk_validator v;
   tk_validator_init(&v, "grouped_gemm", 1);
   return check_group_sizes(&v, &problem->u.grouped_gemm);
@@ -65,7 +64,8 @@ static tk_status take_rhs_out(tk_validator *v, const tk_grouped_gemm_args *a,
   return tk_expect_dim(v, "out", &p->out, 1, "N", p->N, "rhs's N");
 }
 
-tk_status tk_grouped_gemm_validate(const tk_grouped_gemm_args *a, int need_data, tk_problem *out) {
+static tk_status validate(const void *args, int need_data, tk_problem *out) {
+  const tk_grouped_gemm_args *a = args;
   tk_validator v;
   tk_validator_init(&v, "grouped_gemm", need_data);
   memset(out, 0, sizeof *out);
@@ -83,15 +83,59 @@ tk_status tk_grouped_gemm_validate(const tk_grouped_gemm_args *a, int need_data,
   p->K = p->lhs.shape[1];
   p->G = p->group_sizes.shape[0];
   TK_TRY(take_rhs_out(&v, a, p));
-  if (tk_validator_host_data(&v)) TK_TRY(tk_grouped_gemm_check_data(out));
+  if (tk_validator_host_data(&v)) TK_TRY(check_data(out));
   tk_validator_finish(&v, TK_OP_GROUPED_GEMM, p->lhs.dtype, out);
   return TK_OK;
 }
 
-tk_status tk_grouped_gemm(tk_context *ctx, const tk_grouped_gemm_args *args,
-                          const tk_call_options *opts) {
-  tk_clear_error();
-  tk_problem problem;
-  TK_TRY(tk_grouped_gemm_validate(args, 1, &problem));
-  return tk_dispatch(ctx, &problem, opts);
+static void key(tk_text *k, const tk_problem *problem) {
+  static const char *const layout[] = {"nn", "nt", "tn"};
+  const tk_grouped_gemm_problem *p = &problem->u.grouped_gemm;
+  tk_text_printf(k, "dtype=%s,out=%s,layout=%s,M=%lld,K=%lld,N=%lld,G=%lld",
+                 tk_dtype_short(p->lhs.dtype), tk_dtype_short(p->out.dtype), layout[p->layout],
+                 (long long)p->M, (long long)p->K, (long long)p->N, (long long)p->G);
 }
+
+/* Rows the groups cover: the sum of group_sizes on host data, else M. */
+static double covered_rows(const tk_problem *problem) {
+  const tk_grouped_gemm_problem *p = &problem->u.grouped_gemm;
+  if (!p->group_sizes.data || problem->device_type != kDLCPU) return (double)p->M;
+  double rows = 0;
+  for (int64_t g = 0; g < p->G; g++) rows += tk_load_i32(&p->group_sizes, g, 0);
+  return rows;
+}
+
+/* 2 * covered rows * K * N, in every layout. */
+static double flops(const tk_problem *problem) {
+  const tk_grouped_gemm_problem *p = &problem->u.grouped_gemm;
+  return 2.0 * covered_rows(problem) * (double)p->K * (double)p->N;
+}
+
+/* lhs, rhs, out and group_sizes once each. */
+static double bytes(const tk_problem *problem) {
+  const tk_grouped_gemm_problem *p = &problem->u.grouped_gemm;
+  const int tn = p->layout == TK_GG_TN;
+  double rhs = tn ? (double)p->M * (double)p->N : (double)p->G * (double)p->K * (double)p->N;
+  double out = tn ? (double)p->G * (double)p->K * (double)p->N : (double)p->M * (double)p->N;
+  return (double)tk_dtype_size(p->lhs.dtype) * ((double)p->M * (double)p->K + rhs) +
+         (double)tk_dtype_size(p->out.dtype) * out + 4.0 * (double)p->G;
+}
+
+#define T(f, out) TK_OP_TENSOR(grouped_gemm, tk_grouped_gemm_args, f, out)
+static const tk_op_tensor tensors[] = {T(lhs, 0), T(rhs, 0), T(group_sizes, 0), T(out, 1)};
+#undef T
+
+const tk_op_desc tk_grouped_gemm_desc = {
+    .op = TK_OP_GROUPED_GEMM,
+    .name = "grouped_gemm",
+    .args_size = sizeof(tk_grouped_gemm_args),
+    .problem_size = sizeof(tk_grouped_gemm_problem),
+    .validate = validate,
+    .check_data = check_data,
+    .key = key,
+    .tensors = tensors,
+    .n_tensors = (int)(sizeof tensors / sizeof tensors[0]),
+    .size_fields = {"M", "K", "N", "G", NULL},
+    .flops = flops,
+    .bytes = bytes,
+};

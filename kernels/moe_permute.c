@@ -1,12 +1,12 @@
-/* moe_permute.c: validating tk_moe_permute_args into a problem, the
- * tk_moe_permute entry point and tk_moe_permute_max_rows. */
+/* moe_permute.c: the MoE permute op: validating tk_moe_permute_args into a
+ * problem, its key, its work, its descriptor in the op table, and
+ * tk_moe_permute_max_rows. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "autotune/choose.h"
-#include "kernels/runtime/problem.h"
-#include "kernels/runtime/status.h"
+#include "kernels/op_desc.h"
 #include "kernels/validate.h"
+#include "runtime/status.h"
 
 /* The largest align accepted: far above any GEMM tile, small enough that
  * E * (align - 1) cannot overflow. */
@@ -50,7 +50,7 @@ static tk_status check_expert_ids(const tk_validator *v, const tk_moe_permute_pr
   return s;
 }
 
-tk_status tk_moe_permute_check_data(const tk_problem *problem) {
+static tk_status check_data(const tk_problem *problem) {
   tk_validator v;
   tk_validator_init(&v, "moe_permute", 1);
   return check_expert_ids(&v, &problem->u.moe_permute);
@@ -92,22 +92,56 @@ static tk_status take_args(tk_validator *v, const tk_moe_permute_args *a,
   return tk_expect_int32_addressable(v, "permuted's row count R", p->R, "dest");
 }
 
-tk_status tk_moe_permute_validate(const tk_moe_permute_args *a, int need_data, tk_problem *out) {
+static tk_status validate(const void *args, int need_data, tk_problem *out) {
+  const tk_moe_permute_args *a = args;
   tk_validator v;
   tk_validator_init(&v, "moe_permute", need_data);
   memset(out, 0, sizeof *out);
   if (!a) return tk_fail(TK_ERR_INVALID_ARGUMENT, "moe_permute: args is NULL");
   tk_moe_permute_problem *p = &out->u.moe_permute;
   TK_TRY(take_args(&v, a, p));
-  if (tk_validator_host_data(&v)) TK_TRY(tk_moe_permute_check_data(out));
+  if (tk_validator_host_data(&v)) TK_TRY(check_data(out));
   tk_validator_finish(&v, TK_OP_MOE_PERMUTE, p->tokens.dtype, out);
   return TK_OK;
 }
 
-tk_status tk_moe_permute(tk_context *ctx, const tk_moe_permute_args *args,
-                         const tk_call_options *opts) {
-  tk_clear_error();
-  tk_problem problem;
-  TK_TRY(tk_moe_permute_validate(args, 1, &problem));
-  return tk_dispatch(ctx, &problem, opts);
+static void key(tk_text *k, const tk_problem *problem) {
+  const tk_moe_permute_problem *p = &problem->u.moe_permute;
+  tk_text_printf(k, "dtype=%s,T=%lld,H=%lld,k=%lld,E=%lld,align=%lld,R=%lld",
+                 tk_dtype_short(p->tokens.dtype), (long long)p->T, (long long)p->H, (long long)p->k,
+                 (long long)p->E, (long long)p->align, (long long)p->R);
 }
+
+/* No arithmetic: rows are copied. */
+static double flops(const tk_problem *problem) {
+  (void)problem;
+  return 0;
+}
+
+/* tokens read, permuted written, expert_ids read and dest written, group_sizes. */
+static double bytes(const tk_problem *problem) {
+  const tk_moe_permute_problem *p = &problem->u.moe_permute;
+  return (double)tk_dtype_size(p->tokens.dtype) * (double)(p->T + p->R) * (double)p->H +
+         8.0 * (double)(p->T * p->k) + 4.0 * (double)p->E;
+}
+
+#define T(f, out) TK_OP_TENSOR(moe_permute, tk_moe_permute_args, f, out)
+static const tk_op_tensor tensors[] = {T(tokens, 0), T(expert_ids, 0), T(permuted, 1),
+                                       T(group_sizes, 1), T(dest, 1)};
+#undef T
+
+const tk_op_desc tk_moe_permute_desc = {
+    .op = TK_OP_MOE_PERMUTE,
+    .name = "moe_permute",
+    .args_size = sizeof(tk_moe_permute_args),
+    .problem_size = sizeof(tk_moe_permute_problem),
+    .validate = validate,
+    .check_data = check_data,
+    .key = key,
+    .tensors = tensors,
+    .n_tensors = (int)(sizeof tensors / sizeof tensors[0]),
+    .size_fields = {"T", "R", NULL},
+    .flops = flops,
+    .bytes = bytes,
+    .memory_bound = tk_op_always_memory_bound,
+};

@@ -1,11 +1,11 @@
-/* paged_attention.c: validating tk_paged_attention_args into a problem, and
- * the tk_paged_attention entry point. */
+/* paged_attention.c: the paged attention op: validating
+ * tk_paged_attention_args into a problem, its key, its work, and its
+ * descriptor in the op table. */
 #include <string.h>
 
-#include "autotune/choose.h"
-#include "kernels/runtime/problem.h"
-#include "kernels/runtime/status.h"
+#include "kernels/op_desc.h"
 #include "kernels/validate.h"
+#include "runtime/status.h"
 
 /* cu_q_lens starts at 0, never decreases and ends at Tq_total. */
 static tk_status check_cu_q_lens(const tk_validator *v, const tk_paged_attention_problem *p) {
@@ -61,7 +61,7 @@ static tk_status check_sequences(const tk_validator *v, const tk_paged_attention
   return TK_OK;
 }
 
-tk_status tk_paged_attention_check_data(const tk_problem *problem) {
+static tk_status check_data(const tk_problem *problem) {
   tk_validator v;
   tk_validator_init(&v, "paged_attention", 1);
   const tk_paged_attention_problem *p = &problem->u.paged_attention;
@@ -128,8 +128,8 @@ static tk_status take_tensors(tk_validator *v, const tk_paged_attention_args *a,
   return check_shapes(v, p);
 }
 
-tk_status tk_paged_attention_validate(const tk_paged_attention_args *a, int need_data,
-                                      tk_problem *out) {
+static tk_status validate(const void *args, int need_data, tk_problem *out) {
+  const tk_paged_attention_args *a = args;
   tk_validator v;
   tk_validator_init(&v, "paged_attention", need_data);
   memset(out, 0, sizeof *out);
@@ -141,15 +141,100 @@ tk_status tk_paged_attention_validate(const tk_paged_attention_args *a, int need
   TK_TRY(tk_check_window(&v, "window_left", a->window_left));
   p->softcap = a->softcap;
   p->window_left = a->window_left;
-  if (tk_validator_host_data(&v)) TK_TRY(tk_paged_attention_check_data(out));
+  if (tk_validator_host_data(&v)) TK_TRY(check_data(out));
   tk_validator_finish(&v, TK_OP_PAGED_ATTENTION, p->q.dtype, out);
   return TK_OK;
 }
 
-tk_status tk_paged_attention(tk_context *ctx, const tk_paged_attention_args *args,
-                             const tk_call_options *opts) {
-  tk_clear_error();
-  tk_problem problem;
-  TK_TRY(tk_paged_attention_validate(args, 1, &problem));
-  return tk_dispatch(ctx, &problem, opts);
+static void key(tk_text *k, const tk_problem *problem) {
+  const tk_paged_attention_problem *p = &problem->u.paged_attention;
+  tk_text_printf(k, "dtype=%s,Hq=%lld,Hkv=%lld,D=%lld,Dv=%lld,page_size=%lld,P=%lld,S=%lld",
+                 tk_dtype_short(p->q.dtype), (long long)p->Hq, (long long)p->Hkv, (long long)p->D,
+                 (long long)p->Dv, (long long)p->page_size, (long long)p->P, (long long)p->S);
+  tk_text_printf(k, ",max_pages=%lld,Tq_total=%lld,decode=%d,wl=%d,softcap=%.9g,scale=%.9g",
+                 (long long)p->max_pages, (long long)p->Tq_total, !p->cu_q_lens.present,
+                 p->window_left, (double)p->softcap, (double)p->scale);
 }
+
+/* Whether the lengths can be read (host data). */
+static int lengths_known(const tk_problem *problem) {
+  const tk_paged_attention_problem *p = &problem->u.paged_attention;
+  return problem->device_type == kDLCPU && p->kv_lens.data &&
+         (!p->cu_q_lens.present || p->cu_q_lens.data);
+}
+
+/* Sequence s's query and kv lengths: read on host data, else one query of
+ * the table's full capacity each. */
+static void lengths(const tk_problem *problem, int64_t s, int64_t *q_len, int64_t *kv_len) {
+  const tk_paged_attention_problem *p = &problem->u.paged_attention;
+  if (!lengths_known(problem)) {
+    *q_len = p->cu_q_lens.present ? p->Tq_total / (p->S > 0 ? p->S : 1) : 1;
+    *kv_len = p->max_pages * p->page_size;
+    return;
+  }
+  *q_len = p->cu_q_lens.present
+               ? (int64_t)tk_load_i32(&p->cu_q_lens, s + 1, 0) - tk_load_i32(&p->cu_q_lens, s, 0)
+               : 1;
+  *kv_len = tk_load_i32(&p->kv_lens, s, 0);
+}
+
+/* The (query, key) pairs seen (causal, left window) and the cache tokens
+ * of all sequences. */
+static void totals(const tk_problem *problem, double *pairs, double *kv_tokens) {
+  const tk_paged_attention_problem *p = &problem->u.paged_attention;
+  *pairs = *kv_tokens = 0;
+  for (int64_t s = 0; s < p->S; s++) {
+    int64_t ql, kl;
+    lengths(problem, s, &ql, &kl);
+    *kv_tokens += (double)kl;
+    for (int64_t i = 0; i < ql; i++) {
+      int64_t diag = kl - ql + i, lo = p->window_left >= 0 ? diag - p->window_left : 0;
+      *pairs += (double)(diag - (lo > 0 ? lo : 0) + 1);
+    }
+  }
+}
+
+/* 2 * pairs * heads * (D + Dv). */
+static double flops(const tk_problem *problem) {
+  const tk_paged_attention_problem *p = &problem->u.paged_attention;
+  double pairs, kv_tokens;
+  totals(problem, &pairs, &kv_tokens);
+  return 2.0 * pairs * (double)p->Hq * (double)(p->D + p->Dv);
+}
+
+/* q and out, each cache token of each sequence once, the index tensors. */
+static double bytes(const tk_problem *problem) {
+  const tk_paged_attention_problem *p = &problem->u.paged_attention;
+  double pairs, kv_tokens;
+  totals(problem, &pairs, &kv_tokens);
+  double es = (double)tk_dtype_size(p->q.dtype);
+  return es * ((double)p->Tq_total * (double)p->Hq * (double)(p->D + p->Dv) +
+               kv_tokens * (double)p->Hkv * (double)(p->D + p->Dv)) +
+         4.0 * (double)(p->S * p->max_pages + p->S + (p->cu_q_lens.present ? p->S + 1 : 0));
+}
+
+/* Decode (one query per sequence) streams the cache. */
+static int memory_bound(const tk_problem *problem) {
+  return !problem->u.paged_attention.cu_q_lens.present;
+}
+
+#define T(f, out) TK_OP_TENSOR(paged_attention, tk_paged_attention_args, f, out)
+static const tk_op_tensor tensors[] = {T(q, 0),       T(k_cache, 0),   T(v_cache, 0), T(block_table, 0),
+                                       T(kv_lens, 0), T(cu_q_lens, 0), T(out, 1)};
+#undef T
+
+const tk_op_desc tk_paged_attention_desc = {
+    .op = TK_OP_PAGED_ATTENTION,
+    .name = "paged_attention",
+    .args_size = sizeof(tk_paged_attention_args),
+    .problem_size = sizeof(tk_paged_attention_problem),
+    .validate = validate,
+    .check_data = check_data,
+    .key = key,
+    .tensors = tensors,
+    .n_tensors = (int)(sizeof tensors / sizeof tensors[0]),
+    .size_fields = {"P", "S", "max_pages", "Tq_total", NULL},
+    .flops = flops,
+    .bytes = bytes,
+    .memory_bound = memory_bound,
+};

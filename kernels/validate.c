@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernels/runtime/status.h"
+#include "runtime/status.h"
 
 void tk_validator_init(tk_validator *v, const char *op, int need_data) {
   memset(v, 0, sizeof *v);

@@ -12,8 +12,8 @@
 
 #include <stdint.h>
 
-#include "kernels/runtime/problem.h"
-#include "kernels/runtime/tensor.h"
+#include "kernels/problem.h"
+#include "runtime/tensor.h"
 #include "tokamax.h"
 
 /* Returns from the enclosing function when expr is not TK_OK. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/call.h"
 #include "regress/case_internal.h"
 
 void tk_case_destroy(tk_case *c) {
@@ -38,15 +39,16 @@ tk_status tk_case_create(const char *spec, uint64_t seed, tk_case **out, char *e
   }
   c->p = p;
   c->rng = seed ^ 0x5EED5EED5EED5EEDull;
-  switch (p.op) {
-    case TK_OP_ATTENTION: st = tk_case_build_attention(c); break;
-    case TK_OP_GROUPED_GEMM: st = tk_case_build_grouped_gemm(c); break;
-    case TK_OP_PAGED_ATTENTION: st = tk_case_build_paged(c); break;
-    default: st = tk_case_build_moe(c); break;
-  }
+  st = tk_case_ops_of(p.op)->build(c);
   if (st == TK_OK) st = keep_inputs(c);
   if (st != TK_OK) {
     tk_case_err(st, err, err_len, "out of memory building the case");
+    tk_case_destroy(c);
+    return st;
+  }
+  st = tk_problem_validate(p.op, &c->args, 1, &c->problem);
+  if (st != TK_OK) { /* the builder made args the library rejects */
+    tk_case_err(st, err, err_len, "the case's args do not validate: %s", tk_last_error());
     tk_case_destroy(c);
     return st;
   }
@@ -57,8 +59,10 @@ tk_status tk_case_create(const char *spec, uint64_t seed, tk_case **out, char *e
 tk_op tk_case_op(const tk_case *c) { return c->p.op; }
 const char *tk_case_spec(const tk_case *c) { return c->spec; }
 const void *tk_case_args(tk_case *c) { return &c->args; }
-double tk_case_flops(const tk_case *c) { return c->flops; }
-double tk_case_bytes(const tk_case *c) { return c->bytes; }
+double tk_case_flops(const tk_case *c) { return tk_problem_flops(&c->problem); }
+double tk_case_bytes(const tk_case *c) { return tk_problem_bytes(&c->problem); }
+int tk_case_memory_bound(const tk_case *c) { return tk_problem_memory_bound(&c->problem); }
+tk_dtype tk_case_dtype(const tk_case *c) { return c->problem.dtype; }
 
 /* Fills every output element (gaps included) with the poison pattern and
  * its guard with the guard byte. */
@@ -74,21 +78,9 @@ static void poison_outputs(tk_case *c) {
   }
 }
 
-tk_status tk_op_call(tk_op op, tk_context *ctx, const void *args, const tk_call_options *opts) {
-  switch (op) {
-    case TK_OP_ATTENTION: return tk_attention(ctx, args, opts);
-    case TK_OP_GROUPED_GEMM: return tk_grouped_gemm(ctx, args, opts);
-    case TK_OP_MOE_PERMUTE: return tk_moe_permute(ctx, args, opts);
-    case TK_OP_MOE_UNPERMUTE: return tk_moe_unpermute(ctx, args, opts);
-    case TK_OP_PAGED_ATTENTION: return tk_paged_attention(ctx, args, opts);
-    case TK_OP_COUNT: break;
-  }
-  return tk_fail(TK_ERR_INVALID_ARGUMENT, "op is %d, not a known tk_op", (int)op);
-}
-
 tk_status tk_case_run(tk_case *c, tk_context *ctx, const tk_call_options *opts) {
   poison_outputs(c);
-  return tk_op_call(c->p.op, ctx, &c->args, opts);
+  return tk_api_call(c->p.op, ctx, &c->args, opts);
 }
 
 tk_status tk_case_prepare_expected(tk_case *c, tk_context *ctx) {

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/tensor.h"
 #include "tokamax.h"
 
 typedef struct tk_case tk_case;
@@ -59,10 +60,6 @@ tk_status tk_case_prepare_expected_by(tk_case *c, tk_context *ctx, const char *o
 /* Poisons the outputs (NaN patterns), then runs the op with opts. */
 tk_status tk_case_run(tk_case *c, tk_context *ctx, const tk_call_options *opts);
 
-/* Calls the public entry point of op, tk_<op>(ctx, args, opts), where args
- * points to that op's args struct. */
-tk_status tk_op_call(tk_op op, tk_context *ctx, const void *args, const tk_call_options *opts);
-
 /* Checks the last run against the expected outputs: per-dtype tolerance,
  * no NaN/Inf, every element that must be written was written and nothing
  * else was (rows past q_lens stay poisoned), guard bytes intact, inputs
@@ -75,9 +72,16 @@ void tk_case_snapshot(tk_case *c);
 int tk_case_same_as_snapshot(const tk_case *c);
 
 /* Useful work of the problem: floating-point operations (2 per multiply-add)
- * and bytes moved at least once (inputs read + outputs written). */
+ * and bytes moved at least once (inputs read + outputs written), as the op
+ * table counts them (kernels/op_desc.h). */
 double tk_case_flops(const tk_case *c);
 double tk_case_bytes(const tk_case *c);
+
+/* 1 when bandwidth bounds the case's problem (judged by bytes/s). */
+int tk_case_memory_bound(const tk_case *c);
+
+/* The data dtype of its main input (what decides its compute ceiling). */
+tk_dtype tk_case_dtype(const tk_case *c);
 
 /* A suite: spec lines of a file; '#' starts a comment, blank lines skip,
  * and a line "include NAME" takes in every spec of suite NAME. */

@@ -2,15 +2,6 @@
  * and varlen lengths (one sequence empty), strided layouts on request. */
 #include "regress/case_internal.h"
 
-/* Keys of row i seen in a batch of valid lengths tq, tk (DESIGN.md masks). */
-static int64_t seen_keys(const tk_case_params *p, int64_t i, int64_t tq, int64_t tk) {
-  int64_t diag = i + tk - tq, lo = 0, hi = tk - 1;
-  if (p->causal && hi > diag) hi = diag;
-  if (p->wl >= 0 && lo < diag - p->wl) lo = diag - p->wl;
-  if (p->wr >= 0 && hi > diag + p->wr) hi = diag + p->wr;
-  return hi >= lo ? hi - lo + 1 : 0;
-}
-
 /* Draws the valid lengths: q_len in [1, Tq], kv_len in [1, Tk], and with
  * B >= 2 one sequence with q_len 0. */
 static void fill_lens(tk_case *c, tk_case_tensor *ql, tk_case_tensor *kl) {
@@ -22,7 +13,7 @@ static void fill_lens(tk_case *c, tk_case_tensor *ql, tk_case_tensor *kl) {
   }
 }
 
-tk_status tk_case_build_attention(tk_case *c) {
+static tk_status build(tk_case *c) {
   const tk_case_params *p = &c->p;
   static const int bhtd[] = {0, 2, 1, 3};
   const int *perm = p->strided ? bhtd : NULL;
@@ -47,10 +38,8 @@ tk_status tk_case_build_attention(tk_case *c) {
     if (!kl) return TK_ERR_OUT_OF_MEMORY;
     fill_lens(c, ql, kl);
   }
-  int64_t pairs = 0;
   for (int64_t b = 0; b < p->B; b++) {
-    int64_t tq = ql ? *tk_case_i32(ql, &b) : p->Tq, tk = kl ? *tk_case_i32(kl, &b) : p->Tk;
-    for (int64_t i = 0; i < tq; i++) pairs += seen_keys(p, i, tq, tk);
+    int64_t tq = ql ? *tk_case_i32(ql, &b) : p->Tq;
     for (int64_t h = 0; h < p->Hq; h++)
       for (int64_t i = tq; i < p->Tq; i++) { /* rows past q_len stay poisoned */
         for (int64_t d = 0; d < p->Dv; d++) o->want[tk_case_offset(o, (int64_t[]){b, i, h, d})] = 0;
@@ -67,9 +56,17 @@ tk_status tk_case_build_attention(tk_case *c) {
   a->causal = (int)p->causal;
   a->window_left = (int)p->wl;
   a->window_right = (int)p->wr;
-  double es = (double)tk_dtype_size(p->dtype);
-  c->flops = 2.0 * (double)pairs * (double)p->Hq * (double)(p->D + p->Dv);
-  c->bytes = es * (double)p->B * (p->Tq * p->Hq * (p->D + p->Dv) + p->Tk * p->Hkv * (p->D + p->Dv)) +
-             (lse ? 4.0 * (double)(p->B * p->Hq * p->Tq) : 0) + (ql ? 8.0 * (double)p->B : 0);
   return TK_OK;
 }
+
+/* Hq a multiple of Hkv; Dv defaults to D. */
+static tk_status check(tk_case_params *p, double *elems, char *err, size_t err_len) {
+  if (p->Dv == 0) p->Dv = p->D;
+  if (p->Hq % p->Hkv)
+    return tk_case_bad(err, err_len, "Hq=%lld is not a multiple of Hkv=%lld", (long long)p->Hq,
+                       (long long)p->Hkv);
+  *elems = (double)p->B * (p->Tq + p->Tk) * p->Hq * (p->D + p->Dv);
+  return TK_OK;
+}
+
+const tk_case_ops tk_case_attention_ops = {check, build};

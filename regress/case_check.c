@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "autotune/tolerance.h"
-#include "kernels/runtime/half.h"
+#include "runtime/half.h"
 #include "regress/case_internal.h"
 
 /* Records the first failure in r. */

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/call.h"
+#include "kernels/op_desc.h"
 #include "regress/case_internal.h"
 #if TK_HAVE_CUDA
-#include "impls/cuda/cuda_memory.h"
+#include "runtime/cuda/cuda_memory.h"
 #endif
 
 struct tk_case_device {
@@ -24,31 +26,6 @@ const void *tk_case_device_args(const tk_case_device *d) { return d->args; }
 
 #if TK_HAVE_CUDA
 
-/* Byte offsets of the DLTensor pointer fields of each op's args struct,
- * ended by SIZE_MAX. */
-#define F(type, field) offsetof(type, field)
-static const size_t tensor_fields[TK_OP_COUNT][TK_CASE_MAX_TENSORS] = {
-    [TK_OP_ATTENTION] = {F(tk_attention_args, q), F(tk_attention_args, k), F(tk_attention_args, v),
-                         F(tk_attention_args, out), F(tk_attention_args, lse),
-                         F(tk_attention_args, q_lens), F(tk_attention_args, kv_lens), SIZE_MAX},
-    [TK_OP_GROUPED_GEMM] = {F(tk_grouped_gemm_args, lhs), F(tk_grouped_gemm_args, rhs),
-                            F(tk_grouped_gemm_args, group_sizes), F(tk_grouped_gemm_args, out),
-                            SIZE_MAX},
-    [TK_OP_MOE_PERMUTE] = {F(tk_moe_permute_args, tokens), F(tk_moe_permute_args, expert_ids),
-                           F(tk_moe_permute_args, permuted), F(tk_moe_permute_args, group_sizes),
-                           F(tk_moe_permute_args, dest), SIZE_MAX},
-    [TK_OP_MOE_UNPERMUTE] = {F(tk_moe_unpermute_args, rows), F(tk_moe_unpermute_args, dest),
-                             F(tk_moe_unpermute_args, weights), F(tk_moe_unpermute_args, out),
-                             SIZE_MAX},
-    [TK_OP_PAGED_ATTENTION] = {F(tk_paged_attention_args, q), F(tk_paged_attention_args, k_cache),
-                               F(tk_paged_attention_args, v_cache),
-                               F(tk_paged_attention_args, block_table),
-                               F(tk_paged_attention_args, kv_lens),
-                               F(tk_paged_attention_args, cu_q_lens),
-                               F(tk_paged_attention_args, out), SIZE_MAX},
-};
-#undef F
-
 /* Device bytes of tensor t: its elements, and the guard after an output. */
 static size_t device_bytes(const tk_case_tensor *t) {
   return t->data_bytes + (t->is_output ? TK_CASE_GUARD : 0);
@@ -58,13 +35,15 @@ static size_t device_bytes(const tk_case_tensor *t) {
  * device DLTensor of the same case tensor. */
 static void retarget_args(tk_case_device *d) {
   memcpy(d->args, &d->c->args, sizeof d->args);
-  for (const size_t *f = tensor_fields[d->c->p.op]; *f != SIZE_MAX; f++) {
+  const tk_op_desc *desc = tk_op_desc_of(d->c->p.op);
+  for (int k = 0; k < desc->n_tensors; k++) {
+    const size_t f = desc->tensors[k].args_offset;
     const DLTensor *host;
-    memcpy(&host, d->args + *f, sizeof host);
+    memcpy(&host, d->args + f, sizeof host);
     for (int i = 0; host && i < d->c->n_tensors; i++)
       if (host == &d->c->t[i].dl) {
         const DLTensor *dev = &d->dl[i];
-        memcpy(d->args + *f, &dev, sizeof dev);
+        memcpy(d->args + f, &dev, sizeof dev);
         break;
       }
   }
@@ -121,7 +100,7 @@ tk_status tk_case_run_device(tk_case_device *d, tk_context *ctx, const tk_call_o
       tk_status s = upload_poison(&c->t[i], d->buf[i]);
       if (s != TK_OK) return s;
     }
-  tk_status st = tk_op_call(d->c->p.op, ctx, d->args, opts);
+  tk_status st = tk_api_call(d->c->p.op, ctx, d->args, opts);
   char msg[512] = "";
   if (st != TK_OK) snprintf(msg, sizeof msg, "%s", tk_last_error());
   tk_status sync = tk_cuda_synchronize(d->device);

@@ -57,7 +57,7 @@ static tk_status fill_sizes(tk_case *c, tk_case_tensor *gs) {
   return TK_OK;
 }
 
-tk_status tk_case_build_grouped_gemm(tk_case *c) {
+static tk_status build(tk_case *c) {
   const tk_case_params *p = &c->p;
   int64_t pad = p->strided ? 8 : 0;
   tk_dtype od = p->out_same ? p->dtype : TK_F32;
@@ -79,11 +79,19 @@ tk_status tk_case_build_grouped_gemm(tk_case *c) {
   tk_grouped_gemm_args *a = &c->args.grouped_gemm;
   a->lhs = &lhs->dl; a->rhs = &rhs->dl; a->group_sizes = &gs->dl; a->out = &out->dl;
   a->layout = (tk_gg_layout)p->layout;
-  double es = (double)tk_dtype_size(p->dtype), rows = (double)(p->M - p->unused);
-  double rhs_elems = p->layout == TK_GG_TN ? (double)p->M * p->N : (double)p->G * p->K * p->N;
-  double out_elems = p->layout == TK_GG_TN ? (double)p->G * p->K * p->N : (double)p->M * p->N;
-  c->flops = 2.0 * rows * (double)p->K * (double)p->N;
-  c->bytes = es * ((double)p->M * p->K + rhs_elems) + (double)tk_dtype_size(od) * out_elems +
-             4.0 * (double)p->G;
   return TK_OK;
 }
+
+/* Unused rows within M; some group left for the rows that are used. */
+static tk_status check(tk_case_params *p, double *elems, char *err, size_t err_len) {
+  if (p->unused > p->M)
+    return tk_case_bad(err, err_len, "unused=%lld is more than M=%lld", (long long)p->unused,
+                       (long long)p->M);
+  if (p->empty > p->G || (p->empty == p->G && p->unused < p->M))
+    return tk_case_bad(err, err_len, "empty=%lld leaves no group for the %lld rows",
+                       (long long)p->empty, (long long)(p->M - p->unused));
+  *elems = (double)p->M * (p->K + p->N) + (double)p->G * p->K * p->N;
+  return TK_OK;
+}
+
+const tk_case_ops tk_case_grouped_gemm_ops = {check, build};

@@ -6,8 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernels/runtime/status.h"
-#include "kernels/runtime/tensor.h"
+#include "kernels/problem.h"
+#include "runtime/status.h"
+#include "runtime/tensor.h"
 #include "regress/case.h"
 
 /* Bytes of guard pattern after every output buffer. */
@@ -71,7 +72,7 @@ struct tk_case {
     tk_paged_attention_args paged_attention;
   } args;
   int have_expected, have_snapshot;
-  double flops, bytes;
+  tk_problem problem; /* the args validated, over the case's buffers */
 };
 
 /* splitmix64: the next 64 random bits of *state. */
@@ -121,11 +122,25 @@ void tk_case_want_all(tk_case_tensor *t);
 /* The poison bit pattern of one element of dtype d, written into out. */
 void tk_case_poison_element(tk_dtype d, void *out);
 
-/* Per-op builders: add the tensors, fill index inputs, set args, masks,
- * flops and bytes. Return TK_ERR_OUT_OF_MEMORY when allocation fails. */
-tk_status tk_case_build_attention(tk_case *c);
-tk_status tk_case_build_grouped_gemm(tk_case *c);
-tk_status tk_case_build_moe(tk_case *c);
-tk_status tk_case_build_paged(tk_case *c);
+/* What the case builder knows of one op (regress/case_<op>.c), indexed
+ * by tk_op in regress/case_ops.c. */
+typedef struct {
+  /* The cross-key rules of a parsed spec (completing defaults that depend
+   * on other keys); *elems = the elements its largest tensors hold. On a
+   * bad spec TK_ERR_INVALID_ARGUMENT with the reason in err. */
+  tk_status (*check)(tk_case_params *p, double *elems, char *err, size_t err_len);
+  /* Adds the tensors, fills index inputs, sets args and masks;
+   * TK_ERR_OUT_OF_MEMORY when allocation fails. */
+  tk_status (*build)(tk_case *c);
+} tk_case_ops;
+
+/* The hooks of op (a valid tk_op). */
+const tk_case_ops *tk_case_ops_of(tk_op op);
+
+/* A bad spec: TK_ERR_INVALID_ARGUMENT with the formatted reason in err. */
+#define tk_case_bad(err, err_len, ...) tk_case_err(TK_ERR_INVALID_ARGUMENT, err, err_len, __VA_ARGS__)
+
+extern const tk_case_ops tk_case_attention_ops, tk_case_grouped_gemm_ops, tk_case_moe_permute_ops,
+    tk_case_moe_unpermute_ops, tk_case_paged_attention_ops;
 
 #endif

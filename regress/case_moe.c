@@ -60,9 +60,6 @@ static tk_status build_permute(tk_case *c, int64_t R) {
   tk_moe_permute_args *a = &c->args.moe_permute;
   a->tokens = &tok->dl; a->expert_ids = &ids->dl; a->num_experts = (int)p->E;
   a->align = (int)p->align; a->permuted = &per->dl; a->group_sizes = &gs->dl; a->dest = &dest->dl;
-  double es = (double)tk_dtype_size(p->dtype);
-  c->flops = 0;
-  c->bytes = es * (double)(p->T + R) * (double)p->H + 8.0 * (double)(p->T * p->k) + 4.0 * (double)p->E;
   return TK_OK;
 }
 
@@ -87,14 +84,34 @@ static tk_status build_unpermute(tk_case *c, int64_t R) {
   free(perm);
   tk_moe_unpermute_args *a = &c->args.moe_unpermute;
   a->rows = &rows->dl; a->dest = &dest->dl; a->weights = w ? &w->dl : NULL; a->out = &out->dl;
-  double es = (double)tk_dtype_size(p->dtype), tk = (double)(p->T * p->k);
-  c->flops = 2.0 * tk * (double)p->H;
-  c->bytes = es * (tk + (double)p->T) * (double)p->H + tk * (w ? 8.0 : 4.0);
   return TK_OK;
 }
 
-tk_status tk_case_build_moe(tk_case *c) {
-  int64_t R = tk_moe_permute_max_rows(c->p.T, c->p.k, c->p.E, c->p.align);
-  if (R < 0) return TK_ERR_OUT_OF_MEMORY;
-  return c->p.op == TK_OP_MOE_PERMUTE ? build_permute(c, R) : build_unpermute(c, R);
+/* The rows permute may need. */
+static int64_t rows_of(const tk_case *c) {
+  return tk_moe_permute_max_rows(c->p.T, c->p.k, c->p.E, c->p.align);
 }
+
+static tk_status permute(tk_case *c) {
+  int64_t R = rows_of(c);
+  return R < 0 ? TK_ERR_OUT_OF_MEMORY : build_permute(c, R);
+}
+
+static tk_status unpermute(tk_case *c) {
+  int64_t R = rows_of(c);
+  return R < 0 ? TK_ERR_OUT_OF_MEMORY : build_unpermute(c, R);
+}
+
+/* k distinct experts per token among those that get tokens (unpermute
+ * leaves none empty). */
+static tk_status check(tk_case_params *p, double *elems, char *err, size_t err_len) {
+  if (p->op == TK_OP_MOE_UNPERMUTE) p->empty = 0;
+  if (p->k > p->E - p->empty)
+    return tk_case_bad(err, err_len, "k=%lld is more than the %lld experts that get tokens",
+                       (long long)p->k, (long long)(p->E - p->empty));
+  *elems = ((double)p->T * p->k + (double)p->E * (p->align - 1)) * p->H;
+  return TK_OK;
+}
+
+const tk_case_ops tk_case_moe_permute_ops = {check, permute};
+const tk_case_ops tk_case_moe_unpermute_ops = {check, unpermute};

@@ -43,18 +43,11 @@ static int64_t fill_table(tk_case *c, tk_case_tensor *bt, const int64_t *kl, int
  * largest page count (ids). */
 static tk_status build(tk_case *c, int64_t *kind, int64_t *ql, int64_t *kl, int64_t *ids) {
   const tk_case_params *p = &c->p;
-  int64_t S = p->decode + p->prefill, total = 0, pairs = 0, kv_tokens = 0;
+  int64_t S = p->decode + p->prefill, total = 0;
   for (int64_t s = 0; s < S; s++) kind[s] = s < p->prefill;
   tk_case_shuffle(&c->rng, kind, S);
   draw_lengths(c, kind, ql, kl);
-  for (int64_t s = 0; s < S; s++) {
-    total += ql[s];
-    kv_tokens += kl[s];
-    for (int64_t i = 0; i < ql[s]; i++) {
-      int64_t diag = kl[s] - ql[s] + i, lo = p->window >= 0 ? diag - p->window : 0;
-      pairs += diag - (lo > 0 ? lo : 0) + 1;
-    }
-  }
+  for (int64_t s = 0; s < S; s++) total += ql[s];
   int64_t max_pages = (p->kvmax + p->page - 1) / p->page + 1;
   int64_t sb[] = {S, max_pages}, ss[] = {S}, sc[] = {S + 1};
   tk_case_tensor *bt = tk_case_add(c, "block_table", TK_I32, 0, 2, sb, NULL, 0);
@@ -81,14 +74,10 @@ static tk_status build(tk_case *c, int64_t *kind, int64_t *ql, int64_t *kl, int6
   a->q = &q->dl; a->k_cache = &kc->dl; a->v_cache = &vc->dl; a->block_table = &bt->dl;
   a->kv_lens = &kv->dl; a->cu_q_lens = cu ? &cu->dl : NULL; a->out = &out->dl;
   a->scale = (float)p->scale; a->softcap = (float)p->softcap; a->window_left = (int)p->window;
-  double es = (double)tk_dtype_size(p->dtype), dd = (double)(p->D + p->Dv);
-  c->flops = 2.0 * (double)pairs * (double)p->Hq * dd;
-  c->bytes = es * ((double)total * (double)p->Hq * dd + (double)kv_tokens * (double)p->Hkv * dd) +
-             4.0 * (double)(S * max_pages + 2 * S + 1);
   return TK_OK;
 }
 
-tk_status tk_case_build_paged(tk_case *c) {
+static tk_status build_case(tk_case *c) {
   int64_t S = c->p.decode + c->p.prefill;
   int64_t pages = S * ((c->p.kvmax + c->p.page - 1) / c->p.page) + 2;
   int64_t *kind = malloc(sizeof(int64_t) * (size_t)S), *ql = malloc(sizeof(int64_t) * (size_t)S);
@@ -97,3 +86,22 @@ tk_status tk_case_build_paged(tk_case *c) {
   free(kind); free(ql); free(kl); free(ids);
   return st;
 }
+
+/* Hq a multiple of Hkv, some sequence, prefill queries within kvmax; Dv
+ * defaults to D. */
+static tk_status check(tk_case_params *p, double *elems, char *err, size_t err_len) {
+  if (p->Dv == 0) p->Dv = p->D;
+  if (p->Hq % p->Hkv)
+    return tk_case_bad(err, err_len, "Hq=%lld is not a multiple of Hkv=%lld", (long long)p->Hq,
+                       (long long)p->Hkv);
+  if (p->decode + p->prefill == 0)
+    return tk_case_bad(err, err_len, "decode=0 and prefill=0: no sequence");
+  if (p->prefill > 0 && p->qlen > p->kvmax)
+    return tk_case_bad(err, err_len, "qlen=%lld is more than kvmax=%lld", (long long)p->qlen,
+                       (long long)p->kvmax);
+  *elems = (double)(p->decode + p->prefill) *
+           ((double)p->kvmax * p->Hkv * (p->D + p->Dv) + (double)p->qlen * p->Hq * (p->D + p->Dv));
+  return TK_OK;
+}
+
+const tk_case_ops tk_case_paged_attention_ops = {check, build_case};

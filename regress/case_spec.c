@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/op_desc.h"
 #include "regress/case_internal.h"
 
 enum { A = 1 << TK_OP_ATTENTION, GG = 1 << TK_OP_GROUPED_GEMM, P = 1 << TK_OP_MOE_PERMUTE,
@@ -82,7 +83,7 @@ tk_status tk_case_err(tk_status s, char *err, size_t err_len, const char *fmt, .
   return s;
 }
 
-#define bad(err, err_len, ...) tk_case_err(TK_ERR_INVALID_ARGUMENT, err, err_len, __VA_ARGS__)
+#define bad tk_case_bad
 
 /* Every key's default (docs/suites.md). */
 static void set_defaults(tk_case_params *p, tk_op op) {
@@ -151,49 +152,12 @@ static tk_status parse_value(const key_def *kd, const char *word, const char *v,
   return bad(err, err_len, "'%s': internal error", word);
 }
 
-/* Cross-key rules of each op; 0 bounds are checked by the key table. */
+/* The op's cross-key rules (regress/case_<op>.c); the key table checks the
+ * bounds of each key. */
 static tk_status check_params(tk_case_params *p, char *err, size_t err_len) {
   double elems = 0;
-  switch (p->op) {
-    case TK_OP_ATTENTION:
-      if (p->Dv == 0) p->Dv = p->D;
-      if (p->Hq % p->Hkv)
-        return bad(err, err_len, "Hq=%lld is not a multiple of Hkv=%lld", (long long)p->Hq,
-                   (long long)p->Hkv);
-      elems = (double)p->B * (p->Tq + p->Tk) * p->Hq * (p->D + p->Dv);
-      break;
-    case TK_OP_GROUPED_GEMM:
-      if (p->unused > p->M)
-        return bad(err, err_len, "unused=%lld is more than M=%lld", (long long)p->unused,
-                   (long long)p->M);
-      if (p->empty > p->G || (p->empty == p->G && p->unused < p->M))
-        return bad(err, err_len, "empty=%lld leaves no group for the %lld rows", (long long)p->empty,
-                   (long long)(p->M - p->unused));
-      elems = (double)p->M * (p->K + p->N) + (double)p->G * p->K * p->N;
-      break;
-    case TK_OP_MOE_PERMUTE:
-    case TK_OP_MOE_UNPERMUTE:
-      if (p->op == TK_OP_MOE_UNPERMUTE) p->empty = 0;
-      if (p->k > p->E - p->empty)
-        return bad(err, err_len, "k=%lld is more than the %lld experts that get tokens",
-                   (long long)p->k, (long long)(p->E - p->empty));
-      elems = ((double)p->T * p->k + (double)p->E * (p->align - 1)) * p->H;
-      break;
-    case TK_OP_PAGED_ATTENTION:
-      if (p->Dv == 0) p->Dv = p->D;
-      if (p->Hq % p->Hkv)
-        return bad(err, err_len, "Hq=%lld is not a multiple of Hkv=%lld", (long long)p->Hq,
-                   (long long)p->Hkv);
-      if (p->decode + p->prefill == 0) return bad(err, err_len, "decode=0 and prefill=0: no sequence");
-      if (p->prefill > 0 && p->qlen > p->kvmax)
-        return bad(err, err_len, "qlen=%lld is more than kvmax=%lld", (long long)p->qlen,
-                   (long long)p->kvmax);
-      elems = (double)(p->decode + p->prefill) *
-              ((double)p->kvmax * p->Hkv * (p->D + p->Dv) + (double)p->qlen * p->Hq * (p->D + p->Dv));
-      break;
-    default:
-      return bad(err, err_len, "unknown op");
-  }
+  tk_status st = tk_case_ops_of(p->op)->check(p, &elems, err, err_len);
+  if (st != TK_OK) return st;
   if (elems > MAX_ELEMENTS)
     return bad(err, err_len, "problem too large for a case (%.3g elements, at most %.3g)", elems,
                MAX_ELEMENTS);
@@ -217,10 +181,11 @@ tk_status tk_case_spec_parse(const char *spec, tk_case_params *p, char *err, siz
     s += n;
     if (first) {
       tk_op op;
-      if (strchr(word, '=') || tk_op_from_name(word, &op) != TK_OK)
-        return bad(err, err_len,
-                   "'%s': not an op (attention, grouped_gemm, moe_permute, moe_unpermute, "
-                   "paged_attention)", word);
+      if (strchr(word, '=') || tk_op_from_name(word, &op) != TK_OK) {
+        char names[512];
+        tk_op_names_text(names, sizeof names);
+        return bad(err, err_len, "'%s': not an op (%s)", word, names);
+      }
       set_defaults(p, op);
       first = 0;
       continue;

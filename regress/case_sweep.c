@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "autotune/config.h"
-#include "kernels/runtime/context.h"
-#include "kernels/runtime/status.h"
+#include "runtime/context.h"
+#include "runtime/status.h"
 #if TK_HAVE_CUDA
-#include "impls/cuda/cuda_timer.h"
+#include "runtime/cuda/cuda_timer.h"
 #endif
 
 #define MAX_COPIES 16
@@ -146,3 +146,4 @@ void case_target_destroy(case_target *ct) {
 
 double case_target_flops(const case_target *ct) { return tk_case_flops(ct->copies[0]); }
 double case_target_bytes(const case_target *ct) { return tk_case_bytes(ct->copies[0]); }
+int case_target_memory_bound(const case_target *ct) { return tk_case_memory_bound(ct->copies[0]); }

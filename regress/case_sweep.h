@@ -26,8 +26,10 @@ tk_status case_target_create(tk_context *ctx, const char *spec, const case_targe
                              case_target **out, tk_sweep_target *t, char *err, size_t err_len);
 void case_target_destroy(case_target *ct);
 
-/* The case's useful work, for rates (tk_case_flops / tk_case_bytes). */
+/* The case's useful work, for rates (tk_case_flops / tk_case_bytes), and
+ * whether its rate is bytes/s (tk_case_memory_bound). */
 double case_target_flops(const case_target *ct);
 double case_target_bytes(const case_target *ct);
+int case_target_memory_bound(const case_target *ct);
 
 #endif

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/runtime/half.h"
+#include "runtime/half.h"
 #include "regress/case_internal.h"
 
 void tk_case_shuffle(uint64_t *state, int64_t *v, int64_t n) {

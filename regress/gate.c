@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autotune/name_list.h"
+#include "runtime/name_list.h"
 #include "autotune/tolerance.h"
-#include "kernels/runtime/context.h"
+#include "runtime/context.h"
 #include "regress/gate_internal.h"
 
 tk_gate_options tk_gate_defaults(void) {
@@ -63,8 +63,7 @@ static int add_case(tk_gate_run_data *g, tk_context *ctx, tk_case *c, const tk_g
     it->c = c;
     it->max_err = it->tol = it->median_ns = it->norm = NAN;
     tk_op op = tk_case_op(c);
-    it->memory_bound = op == TK_OP_MOE_PERMUTE || op == TK_OP_MOE_UNPERMUTE ||
-                       (op == TK_OP_PAGED_ATTENTION && strstr(it->spec, "prefill=0"));
+    it->memory_bound = tk_case_memory_bound(c);
     char why[256] = "";
     if (tk_impl_supports(ctx, op, names[i], tk_case_args(c), why, sizeof why) != TK_OK) {
       it->verdict = TK_GATE_SKIP;

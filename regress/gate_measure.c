@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "autotune/measure.h"
-#include "kernels/runtime/context.h"
+#include "runtime/context.h"
 #include "regress/gate_internal.h"
 #include "regress/gate_stats.h"
 

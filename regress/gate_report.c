@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "kernels/runtime/json.h"
+#include "runtime/json.h"
 #include "regress/gate_internal.h"
 #include "regress/gate_stats.h"
 

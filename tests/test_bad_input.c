@@ -12,10 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/runtime/half.h"
-#include "kernels/runtime/problem.h"
+#include "runtime/half.h"
+#include "api/call.h"
+#include "kernels/problem.h"
 #include "regress/case.h"
-#include "tk_test.h"
+#include "tests/tk_test.h"
 #include "tokamax.h"
 
 /* ---------------------------------------------------------------- tensors */
@@ -239,7 +240,7 @@ static void fixture_free(fixture *f) {
 static tk_status call_op(tk_context *ctx, fixture *f) {
   tk_call_options opts = {"reference", NULL};
   tk_context *c = f->null_ctx ? NULL : ctx;
-  return tk_op_call(f->def->op, c, f->null_args ? NULL : (const void *)&f->u, &opts);
+  return tk_api_call(f->def->op, c, f->null_args ? NULL : (const void *)&f->u, &opts);
 }
 
 /* Replaces slot s's tensor by one of the same shape in dtype d. */

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <time.h>
 
-#include "test_cache_util.h"
+#include "tests/test_cache_util.h"
 
 static const char *const ops[] = {"attention", "grouped_gemm"};
 

@@ -4,7 +4,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "test_cache_util.h"
+#include "tests/test_cache_util.h"
 
 #define PER_WRITER 200
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
-#include "tk_test.h"
+#include "tests/tk_test.h"
 
 static char tc_dir[64];
 

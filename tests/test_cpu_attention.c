@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/runtime/half.h"
+#include "runtime/half.h"
 #include "regress/case.h"
 #include "regress/case_internal.h"
-#include "tk_test.h"
+#include "tests/tk_test.h"
 
 static const char *const ATTN_CONFIGS[] = {
     "isa=512,block_q=16,block_kv=64,mr=2,kv_split=1",

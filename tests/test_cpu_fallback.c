@@ -5,9 +5,9 @@
  * TK_ERR_UNSUPPORTED, not a crash. */
 #include <string.h>
 
-#include "kernels/runtime/device.h"
+#include "runtime/device.h"
 #include "regress/case.h"
-#include "tk_test.h"
+#include "tests/tk_test.h"
 
 /* One small case per op. */
 static const char *const SPECS[] = {

@@ -12,11 +12,11 @@
 #include <string.h>
 
 #include "autotune/tolerance.h"
-#include "kernels/runtime/half.h"
+#include "runtime/half.h"
 #include "regress/case.h"
 #include "regress/case_internal.h"
-#include "tk_config_sweep.h"
-#include "tk_test.h"
+#include "tests/tk_config_sweep.h"
+#include "tests/tk_test.h"
 
 /* The cpu config space as tk_impl_config_space prints it; the sweep below
  * walks exactly these values. */

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/runtime/half.h"
+#include "runtime/half.h"
 #include "regress/case.h"
 #include "regress/case_internal.h"
-#include "tk_config_sweep.h"
-#include "tk_test.h"
+#include "tests/tk_config_sweep.h"
+#include "tests/tk_test.h"
 
 static const int ISAS[] = {256, 512}, TASKS[] = {1, 4, 16, 64}, STREAMS[] = {0, 1};
 #define N_CONFIGS 16

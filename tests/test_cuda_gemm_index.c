@@ -12,7 +12,7 @@
 
 #include "impls/cuda/grouped_gemm_index.h"
 #include "regress/case_internal.h"
-#include "tk_test.h"
+#include "tests/tk_test.h"
 
 static uint64_t rng_state = 7;
 

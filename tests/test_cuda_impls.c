@@ -15,9 +15,9 @@
 #include "autotune/config.h"
 #include "impls/cuda/attention_index.h"
 #include "impls/registry.h"
-#include "kernels/runtime/device.h"
+#include "runtime/device.h"
 #include "regress/case.h"
-#include "tk_test.h"
+#include "tests/tk_test.h"
 
 /* ---------------------------------------------------------------- host-side rules */
 

@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernels/runtime/device.h"
-#include "kernels/runtime/problem.h"
+#include "runtime/device.h"
+#include "kernels/problem.h"
 #include "regress/case.h"
-#include "test_cache_util.h"
+#include "tests/test_cache_util.h"
 
 /* tk_tensor_span covers exactly the addressed elements for any strides. */
 static void check_spans(void) {

@@ -8,7 +8,7 @@
 
 #include "autotune/config.h"
 #include "impls/registry.h"
-#include "tk_test.h"
+#include "tests/tk_test.h"
 #include "tokamax.h"
 
 enum { M = 37, K = 19, N = 23, G = 3 };
@@ -97,11 +97,15 @@ static void test_registry(void) {
         "unknown impl");
 }
 
+typedef struct {
+  int block, split;
+} text_config;
+static const tk_param_def text_params[] = {TK_PARAM(text_config, block, 16, 32, 64),
+                                           TK_PARAM(text_config, split, 0, 1)};
+
 static void test_config_text(void) {
-  static const int a_vals[] = {16, 32, 64}, b_vals[] = {0, 1};
-  static const tk_param_def params[] = {{"block", a_vals, 3}, {"split", b_vals, 2}};
-  const tk_config_space space = {2, params, NULL};
-  tk_config c = {2, {32, 0}};
+  const tk_config_space space = {2, text_params, sizeof(text_config), NULL};
+  tk_config c = {{32, 0}};
   CHECK_OK(tk_config_parse(&space, NULL, "split=1", &c));
   CHECK(c.v[0] == 32 && c.v[1] == 1, "partial config keeps the base");
   CHECK_OK(tk_config_parse(&space, NULL, " block=64 , split=0 ", &c));

@@ -2,7 +2,7 @@
  * migrates to version 2 keeping its rows; runs and results round-trip with
  * NULL times; one baseline per suite; filters; bad ids are errors. */
 #include "cache/cache_db.h"
-#include "test_cache_util.h"
+#include "tests/test_cache_util.h"
 
 typedef struct {
   int n;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "regress/case.h"
-#include "tk_test.h"
+#include "tests/tk_test.h"
 
 #define MAX_VALUES 32
 

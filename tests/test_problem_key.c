@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "regress/case.h"
-#include "tk_test.h"
+#include "tests/tk_test.h"
 
 /* The key a plan for spec gets; "" on failure. */
 static void key_of(tk_context *ctx, const char *spec, uint64_t seed, char *out, size_t len) {

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/runtime/half.h"
+#include "runtime/half.h"
 #include "regress/case_internal.h"
-#include "tk_test.h"
+#include "tests/tk_test.h"
 #include "tokamax.h"
 
 /* ---------------------------------------------------------------- helpers */

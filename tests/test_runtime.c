@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kernels/runtime/device.h"
-#include "kernels/runtime/thread_pool.h"
-#include "tk_test.h"
+#include "runtime/device.h"
+#include "runtime/thread_pool.h"
+#include "tests/tk_test.h"
 #include "tokamax.h"
 
 /* ---------------------------------------------------------------- status */

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kernels/runtime/half.h"
+#include "runtime/half.h"
 #include "regress/case.h"
-#include "tk_test.h"
+#include "tests/tk_test.h"
 
 static char dir[64];
 

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "autotune/config.h"
-#include "kernels/runtime/context.h"
+#include "runtime/context.h"
 #include "regress/case_sweep.h"
-#include "tk_test.h"
+#include "tests/tk_test.h"
 
 #define SPEC "grouped_gemm dtype=f32 out=f32 layout=nn M=64 K=48 N=40 G=3 sizes=random"
 

@@ -15,9 +15,9 @@
 #include "autotune/config.h"
 #include "autotune/key_distance.h"
 #include "autotune/tuned_map.h"
-#include "kernels/runtime/context.h"
+#include "runtime/context.h"
 #include "regress/case.h"
-#include "test_cache_util.h"
+#include "tests/test_cache_util.h"
 
 #define GEMM(M) "grouped_gemm dtype=f32 out=f32 layout=nn M=" #M " K=64 N=48 G=4 sizes=random"
 
@@ -310,11 +310,11 @@ static void test_choice_memo(void) {
     CHECK(memcmp(&i7.p, &is.p, i7.len) != 0 && memcmp(&i7.p, &ib.p, i7.len) != 0,
           "strides and dtype are");
     const tk_impl *ref = tk_registry_find(TK_OP_GROUPED_GEMM, "reference");
-    tk_choice put = {ref, {1, {1}}, TK_CHOICE_CACHE}, got = {0};
+    tk_choice put = {ref, {{1}}, TK_CHOICE_CACHE}, got = {0};
     int found = -1;
     tk_choice_memo_put(m, &i7, 0, 42, 1, &put);
     CHECK(tk_choice_memo_find(m, &i8, 0, &found, &got) && found == 1 && got.impl == ref &&
-              got.cfg.n == 1 && got.cfg.v[0] == 1 && got.source == TK_CHOICE_CACHE,
+              got.impl->space->n_params == 1 && got.cfg.v[0] == 1 && got.source == TK_CHOICE_CACHE,
           "hit on other buffers");
     CHECK(!tk_choice_memo_find(m, &is, 0, &found, &got), "strided problem: no hit");
     CHECK(!tk_choice_memo_find(m, &i_odd, 0, &found, &got), "less aligned buffers: no hit");
@@ -432,8 +432,7 @@ static void test_memo_matches_key_path(void) {
         tk_choice ch = {0};
         CHECK_OK(tk_choose(ctx, &p, NULL, &ch));
         CHECK(ch.impl == first[i].impl && ch.source == first[i].source &&
-                  ch.cfg.n == first[i].cfg.n &&
-                  memcmp(ch.cfg.v, first[i].cfg.v, sizeof ch.cfg.v[0] * (size_t)ch.cfg.n) == 0,
+                  (!ch.impl || tk_config_equal(ch.impl->space, &ch.cfg, &first[i].cfg)),
               "%s (round %d, seed %d): the call chose %s (%s), the key path %s (%s)", want[i].spec,
               round, 7 + s, ch.impl ? ch.impl->name : "-", tk_choice_source_name(ch.source),
               first[i].impl ? first[i].impl->name : "-", tk_choice_source_name(first[i].source));
@@ -487,8 +486,8 @@ static void test_memo_matches_key_path(void) {
     tk_problem p = problem_of(cases[i][0]);
     tk_choice ch = {0};
     CHECK_OK(tk_choose(ctx, &p, NULL, &ch));
-    CHECK(ch.source == (i == 3 ? TK_CHOICE_CACHE : TK_CHOICE_NEAREST) && ch.cfg.n == 1 &&
-              ch.cfg.v[0] == 1,
+    CHECK(ch.source == (i == 3 ? TK_CHOICE_CACHE : TK_CHOICE_NEAREST) &&
+              ch.impl->space->n_params == 1 && ch.cfg.v[0] == 1,
           "%s after a put: %s parallel=%d", want[i].spec, tk_choice_source_name(ch.source),
           ch.cfg.v[0]);
   }

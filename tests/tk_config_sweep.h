@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "regress/case.h"
-#include "tk_test.h"
+#include "tests/tk_test.h"
 
 /* Writes config number i of the test's list as text. */
 typedef void (*tk_config_text_fn)(int i, char *buf, size_t len);

@@ -1,11 +1,11 @@
 /* cache_cli.c: opening the cache the way a context finds it. */
-#include "cache_cli.h"
+#include "tools/cache_cli.h"
 
 #include <string.h>
 
-#include "cli_args.h"
-#include "cli_lookup.h"
-#include "kernels/runtime/context.h"
+#include "tools/cli_args.h"
+#include "tools/cli_lookup.h"
+#include "runtime/context.h"
 
 int cache_cli_open(const char *name, const char *db, int flags, tk_cache **out) {
   tk_context_options o = {db, 1, TK_TUNE_OFF, NULL};

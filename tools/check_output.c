@@ -1,11 +1,11 @@
 /* check_output.c: text table and JSON rows of `tokamax-tune check`. */
-#include "check_output.h"
+#include "tools/check_output.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "kernels/runtime/json.h"
+#include "runtime/json.h"
 
 static const char *result_name(tk_row_result r) {
   return r == TK_ROW_PASS ? "PASS" : r == TK_ROW_FAIL ? "FAIL" : "skip";

@@ -1,5 +1,5 @@
 /* cli_args.c: long-option parsing and usage text for tokamax-tune. */
-#include "cli_args.h"
+#include "tools/cli_args.h"
 
 #include <errno.h>
 #include <limits.h>

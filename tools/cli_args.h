@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "kernels/runtime/status.h"
+#include "runtime/status.h"
 
 typedef enum {
   TK_OPT_FLAG,   /* no value; sets *(int *)value to 1 */

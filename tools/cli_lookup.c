@@ -1,10 +1,10 @@
 /* cli_lookup.c: implementation and op lookups through the public API. */
-#include "cli_lookup.h"
+#include "tools/cli_lookup.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "cli_args.h"
+#include "tools/cli_args.h"
 #include "tokamax.h"
 
 int tk_cli_impl_exists(const char *impl, int op) {

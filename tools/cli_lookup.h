@@ -2,7 +2,7 @@
 #ifndef TK_TOOLS_CLI_LOOKUP_H
 #define TK_TOOLS_CLI_LOOKUP_H
 
-#include "kernels/runtime/device.h"
+#include "runtime/device.h"
 
 /* 1 if impl is an implementation of op (of any op when op < 0). */
 int tk_cli_impl_exists(const char *impl, int op);

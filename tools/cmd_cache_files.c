@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cache_cli.h"
-#include "cli_args.h"
-#include "commands.h"
+#include "tools/cache_cli.h"
+#include "tools/cli_args.h"
+#include "tools/commands.h"
 
 #define MAX_FILES 256
 

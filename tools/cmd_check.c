@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include "autotune/measure.h"
-#include "check_output.h"
-#include "cli_args.h"
-#include "cli_lookup.h"
-#include "commands.h"
+#include "tools/check_output.h"
+#include "tools/cli_args.h"
+#include "tools/cli_lookup.h"
+#include "tools/commands.h"
 #include "regress/case.h"
 #include "tokamax.h"
 
@@ -43,11 +43,10 @@ static double median_time(tk_plan *plan, const void *args, int n, char *why, siz
 }
 
 /* Fills the rate of row from the case's work and the median time: GB/s for
- * the data-movement ops (MoE), GFLOP/s for the others. */
+ * the bandwidth-bound problems (MoE, paged decode), GFLOP/s for the others. */
 static void set_rate(check_row *row, const tk_case *c) {
-  tk_op op = tk_case_op(c);
   double flops = tk_case_flops(c), bytes = tk_case_bytes(c);
-  int by_bytes = op == TK_OP_MOE_PERMUTE || op == TK_OP_MOE_UNPERMUTE || flops <= 0;
+  int by_bytes = tk_case_memory_bound(c) || flops <= 0;
   row->rate_unit = by_bytes ? "GB/s" : "GFLOP/s";
   row->rate = row->median_s > 0 ? (by_bytes ? bytes : flops) / row->median_s * 1e-9 : 0;
 }

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli_args.h"
-#include "commands.h"
-#include "kernels/runtime/context.h"
+#include "tools/cli_args.h"
+#include "tools/commands.h"
+#include "runtime/context.h"
 #include "tokamax.h"
 
 /* Prints tk_context_describe's JSON, growing the buffer as it asks. */

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli_args.h"
-#include "commands.h"
+#include "tools/cli_args.h"
+#include "tools/commands.h"
 #include "regress/gate.h"
 
 int tk_cmd_gate(int argc, char **argv) {

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cache_cli.h"
-#include "cli_args.h"
-#include "commands.h"
-#include "kernels/runtime/json.h"
+#include "tools/cache_cli.h"
+#include "tools/cli_args.h"
+#include "tools/commands.h"
+#include "runtime/json.h"
 
 typedef struct {
   int json, rows;

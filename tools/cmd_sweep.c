@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_args.h"
-#include "cli_lookup.h"
-#include "commands.h"
-#include "kernels/runtime/context.h"
-#include "sweep_output.h"
+#include "tools/cli_args.h"
+#include "tools/cli_lookup.h"
+#include "tools/commands.h"
+#include "kernels/op_desc.h"
+#include "runtime/context.h"
+#include "runtime/name_list.h"
+#include "tools/sweep_output.h"
 #include "regress/case_sweep.h"
 
 typedef struct {
@@ -39,8 +41,9 @@ static int check_opts(const sweep_opts *o, int *op, double *budget, int *shard_i
   if (o->op) {
     tk_op v;
     if (tk_op_from_name(o->op, &v) != TK_OK) {
-      tk_cli_error("sweep: unknown op '%s' (attention, grouped_gemm, moe_permute, moe_unpermute, "
-                   "paged_attention)", o->op);
+      char names[512];
+      tk_op_names_text(names, sizeof names);
+      tk_cli_error("sweep: unknown op '%s' (%s)", o->op, names);
       return 0;
     }
     *op = (int)v;
@@ -53,17 +56,13 @@ static int check_opts(const sweep_opts *o, int *op, double *budget, int *shard_i
       return 0;
     }
   }
-  for (const char *s = o->impl; s && *s;) {
-    size_t len = strcspn(s, ",");
-    char name[64];
-    snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), s);
-    if (len && !tk_cli_impl_exists(name, *op)) {
+  char name[64];
+  for (tk_name_iter it = tk_name_iter_init(o->impl); tk_name_next(&it, name, sizeof name);)
+    if (!tk_cli_impl_exists(name, *op)) {
       tk_cli_error("sweep: no implementation '%s'%s%s", name, o->op ? " of op " : "",
                    o->op ? o->op : "");
       return 0;
     }
-    s += len + (s[len] == ',');
-  }
   if (o->shard && !parse_shard(o->shard, shard_i, shard_n)) {
     tk_cli_error("sweep: --shard '%s' must be i/n with 0 <= i < n", o->shard);
     return 0;
@@ -91,6 +90,7 @@ static void sweep_one(tk_context *ctx, tk_cache *cache, const char *fp, const ch
   if (s == TK_OK) {
     r->flops = case_target_flops(ct);
     r->bytes = case_target_bytes(ct);
+    r->memory_bound = case_target_memory_bound(ct);
     s = tk_sweep_problem(ctx, cache, fp, &t, so, &r->s);
     if (s != TK_OK) snprintf(r->err, sizeof r->err, "%s", tk_last_error());
   }

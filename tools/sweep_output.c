@@ -1,13 +1,13 @@
 /* sweep_output.c: progress lines and the results table of a sweep. */
-#include "sweep_output.h"
+#include "tools/sweep_output.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli_lookup.h"
-#include "kernels/runtime/json.h"
+#include "tools/cli_lookup.h"
+#include "runtime/json.h"
 #include "tokamax.h"
 
 void sweep_progress_begin(sweep_progress *p, int n_problems, int json, int quiet) {
@@ -68,11 +68,11 @@ static void fmt_ratio(double num, double den, char *buf, size_t len) {
   else snprintf(buf, len, "-");
 }
 
-/* A rate text: GB/s for the data-movement ops (MoE), GFLOP/s for the rest. */
+/* A rate text: GB/s for the bandwidth-bound problems (MoE, paged decode),
+ * GFLOP/s for the rest. */
 static void fmt_rate(const sweep_result *r, char *buf, size_t len) {
   double t = r->s.best_ns * 1e-9;
-  int op = tk_cli_spec_op(r->spec);
-  int by_bytes = op == TK_OP_MOE_PERMUTE || op == TK_OP_MOE_UNPERMUTE || !(r->flops > 0);
+  int by_bytes = r->memory_bound || !(r->flops > 0);
   if (!(t > 0)) snprintf(buf, len, "-");
   else if (!by_bytes) snprintf(buf, len, "%.1f GFLOP/s", r->flops / t * 1e-9);
   else snprintf(buf, len, "%.1f GB/s", r->bytes / t * 1e-9);

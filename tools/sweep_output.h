@@ -27,6 +27,7 @@ typedef struct {
   char err[512];
   tk_sweep_summary s;
   double flops, bytes;    /* useful work, for the rate */
+  int memory_bound;       /* the rate is bytes/s */
 } sweep_result;
 
 /* Prints the results table (or JSON array) to stdout, and the geometric

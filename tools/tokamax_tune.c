@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli_args.h"
-#include "commands.h"
+#include "tools/cli_args.h"
+#include "tools/commands.h"
 #include "tokamax.h"
 
 typedef struct {

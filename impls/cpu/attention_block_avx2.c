@@ -5,8 +5,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "simd_avx2.h"
-#include "vec_exp_avx2.h"
+#include "impls/cpu/simd_avx2.h"
+#include "impls/cpu/vec_exp_avx2.h"
 
 #define VF __m256
 #define VL 8
@@ -40,7 +40,7 @@ static inline __m256 vf_finite_or_zero(__m256 x) {
   return _mm256_andnot_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-INFINITY), _CMP_EQ_OQ), x);
 }
 
-#include "attention_tile_f32.h"
+#include "impls/cpu/attention_tile_f32.h"
 
 void tk_attn_block_avx2(const tk_attn_params *p, tk_attn_state *s, const tk_attn_block *b) {
   block_f32_avx2(p, s, b);

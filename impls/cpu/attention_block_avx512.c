@@ -8,8 +8,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "simd_avx512.h"
-#include "vec_exp_avx512.h"
+#include "impls/cpu/simd_avx512.h"
+#include "impls/cpu/vec_exp_avx512.h"
 
 #define VF __m512
 #define VL 16
@@ -44,7 +44,7 @@ static inline __m512 vf_finite_or_zero(__m512 x) {
   return _mm512_mask_blend_ps(k, x, _mm512_setzero_ps());
 }
 
-#include "attention_tile_f32.h"
+#include "impls/cpu/attention_tile_f32.h"
 
 /* The 32 bits at p (a pair of bf16). */
 static inline int32_t load_pair(const void *p) {

@@ -1,20 +1,16 @@
 /* attention_cpu.c: the cpu attention: one group per (batch, kv head, block
  * of block_q query rows), the latest rows first (under a causal mask they
  * see the most keys, so the pool balances better). */
-#include "attention_cpu.h"
+#include "impls/cpu/attention_cpu.h"
 
 #include <stdint.h>
 #include <stdio.h>
 
-#include "attention_engine.h"
-#include "kernels/runtime/device.h"
-
-#define AVX2_BITS (TK_ISA_AVX2 | TK_ISA_FMA | TK_ISA_F16C)
-#define AVX512_BITS (AVX2_BITS | TK_ISA_AVX512F | TK_ISA_AVX512BW | TK_ISA_AVX512VL)
+#include "impls/cpu/attention_engine.h"
+#include "runtime/device.h"
 
 int tk_cpu_attn_isa_ok(int isa, char *why, size_t why_len) {
-  unsigned have = tk_cpu_isa(), need = isa == 512 ? AVX512_BITS : AVX2_BITS;
-  if ((have & need) == need) return 1;
+  if (tk_isa_has(tk_cpu_isa(), isa == 512 ? TK_ISA_LEVEL_AVX512 : TK_ISA_LEVEL_AVX2)) return 1;
   snprintf(why, why_len, "isa=%d needs %s, which this CPU lacks or TOKAMAX_CPU_ISA caps", isa,
            isa == 512 ? "AVX-512 F/BW/VL" : "AVX2, FMA and F16C");
   return 0;

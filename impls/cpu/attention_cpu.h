@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 
-#include "kernels/runtime/problem.h"
-#include "kernels/runtime/thread_pool.h"
+#include "kernels/problem.h"
+#include "runtime/thread_pool.h"
 
 /* How a call runs. */
 typedef struct {

@@ -1,15 +1,15 @@
 /* attention_engine.c: groups of query rows over the pool: row masks, query
  * packing, the walk over key blocks (split at page ends), and the final
  * (or split-merging) normalisation into out and lse. */
-#include "attention_engine.h"
+#include "impls/cpu/attention_engine.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/runtime/device.h"
-#include "kernels/runtime/half.h"
-#include "kernels/runtime/status.h"
+#include "runtime/device.h"
+#include "runtime/half.h"
+#include "runtime/status.h"
 
 #define LOG2E 1.4426950408889634
 #define LN2 0.6931471805599453

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernels/runtime/tensor.h"
-#include "kernels/runtime/thread_pool.h"
+#include "runtime/tensor.h"
+#include "runtime/thread_pool.h"
 #include "tokamax.h"
 
 /* Everything fixed for one call. */

@@ -20,8 +20,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "attention_engine.h"
-#include "kernels/runtime/half.h"
+#include "impls/cpu/attention_engine.h"
+#include "runtime/half.h"
 
 #define TK_INLINE static inline __attribute__((always_inline))
 

@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernels/runtime/problem.h"
-#include "kernels/runtime/thread_pool.h"
+#include "kernels/problem.h"
+#include "runtime/thread_pool.h"
 
 /* A strided 2-D operand seen as lines (rows of A, columns of B) by depth
  * (the reduction index): element (l, k) is at base + l*ls + k*ks elements. */

@@ -4,7 +4,7 @@
 #ifndef TK_CPU_GEMM_AVX512_H
 #define TK_CPU_GEMM_AVX512_H
 
-#include "gemm.h"
+#include "impls/cpu/gemm.h"
 #include "impls/cpu/simd_avx512.h"
 
 /* Float32 panels dst[k][w] from any source dtype (tk_gemm_pack_fn). */

@@ -5,7 +5,7 @@
  * off unless TOKAMAX_AMX=1, see docs/cpu-gemm.md. */
 #include <string.h>
 
-#include "gemm_avx512.h"
+#include "impls/cpu/gemm_avx512.h"
 
 /* Tile register configuration (the ldtilecfg memory layout). */
 typedef struct {

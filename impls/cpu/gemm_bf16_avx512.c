@@ -3,7 +3,7 @@
  * bfloat16 pair packer they (and the AMX kernel's B side) read. */
 #include <string.h>
 
-#include "gemm_avx512.h"
+#include "impls/cpu/gemm_avx512.h"
 
 /* Depth pairs a contiguous-lines pack reads per pass over its panels: 16
  * rows in flight at once keep more of the source streaming from memory

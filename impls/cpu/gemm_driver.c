@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gemm.h"
-#include "kernels/runtime/half.h"
-#include "kernels/runtime/status.h"
+#include "impls/cpu/gemm.h"
+#include "runtime/half.h"
+#include "runtime/status.h"
 
 /* One group's GEMM: C (m x n) = A (m lines by depth) * B (n lines by depth). */
 typedef struct {

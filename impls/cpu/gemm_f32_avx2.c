@@ -4,9 +4,9 @@
  * without AVX-512. */
 #include <string.h>
 
-#include "gemm.h"
+#include "impls/cpu/gemm.h"
 #include "impls/cpu/simd_avx2.h"
-#include "kernels/runtime/half.h"
+#include "runtime/half.h"
 
 /* Depth steps a contiguous-lines pack reads per pass over its panels (16
  * rows streaming at once; see gemm_f32_avx512.c). */

@@ -3,8 +3,8 @@
  * strides; f16 through F16C, bf16 by shifting) and the tile store. */
 #include <string.h>
 
-#include "gemm_avx512.h"
-#include "kernels/runtime/half.h"
+#include "impls/cpu/gemm_avx512.h"
+#include "runtime/half.h"
 
 /* Depth steps a contiguous-lines pack reads per pass over its panels: 16
  * rows in flight at once keep more of the source streaming from memory

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernels/runtime/problem.h"
-#include "kernels/runtime/thread_pool.h"
+#include "kernels/problem.h"
+#include "runtime/thread_pool.h"
 
 /* Vector width the kernels use: 256 = AVX2+FMA+F16C, 512 = AVX-512 F/BW/VL. */
 enum { TK_MOE_ISA_AVX2 = 256, TK_MOE_ISA_AVX512 = 512 };

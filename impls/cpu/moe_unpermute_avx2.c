@@ -4,7 +4,7 @@
 #include <math.h>
 
 #include "impls/cpu/simd_avx2.h"
-#include "kernels/runtime/half.h"
+#include "runtime/half.h"
 
 #define LANES 8
 typedef __m256 vec;

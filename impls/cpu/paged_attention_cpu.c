@@ -5,9 +5,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "attention_cpu.h"
-#include "attention_engine.h"
-#include "kernels/runtime/status.h"
+#include "impls/cpu/attention_cpu.h"
+#include "impls/cpu/attention_engine.h"
+#include "runtime/status.h"
 
 /* A row block of one sequence, with the work it carries. */
 typedef struct {

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kernels/runtime/tensor.h"
+#include "runtime/tensor.h"
 
 /* The bfloat16 bits of 8 floats, rounded like tk_f32_to_bf16. */
 static inline __m128i tk256_f32_to_bf16(__m256 v) {

@@ -7,7 +7,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#include "kernels/runtime/tensor.h"
+#include "runtime/tensor.h"
 
 /* Mask of the first n (0..16) lanes. */
 static inline __mmask16 tk512_mask(int64_t n) {

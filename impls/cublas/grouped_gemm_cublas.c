@@ -1,17 +1,17 @@
 /* grouped_gemm_cublas.c: the cuBLAS baseline (grouped_gemm_cublas.h). Row-
  * major products are run as their column-major transposes: out^T = rhs^T
  * lhs^T (NN, NT) and out[g]^T = rhs_g^T lhs_g (TN). */
-#include "grouped_gemm_cublas.h"
+#include "impls/cublas/grouped_gemm_cublas.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../kernels/runtime/device.h"
-#include "../../kernels/runtime/status.h"
-#include "../../kernels/runtime/tensor.h"
-#include "../cuda/cuda_memory.h"
+#include "runtime/device.h"
+#include "runtime/status.h"
+#include "runtime/tensor.h"
+#include "runtime/cuda/cuda_memory.h"
 
 /* One product in cuBLAS's terms: C (m x n) = op(A) op(B), column-major. */
 typedef struct {

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "../cuda/grouped_gemm_cuda.h"
+#include "impls/cuda/grouped_gemm_cuda.h"
 #include "tokamax.h"
 
 enum { TK_CUBLAS_LOOP = 0, TK_CUBLAS_GROUPED = 1 };

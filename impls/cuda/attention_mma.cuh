@@ -21,9 +21,9 @@
 #include <cuda_fp16.h>
 #include <stdint.h>
 
-#include "attention_index.h"
-#include "ptx_cp_async.cuh"
-#include "ptx_mma.cuh"
+#include "impls/cuda/attention_index.h"
+#include "impls/cuda/ptx_cp_async.cuh"
+#include "impls/cuda/ptx_mma.cuh"
 
 #define TK_LOG2E 1.4426950408889634f
 #define TK_LN2 0.6931471805599453f

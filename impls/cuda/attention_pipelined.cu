@@ -1,8 +1,8 @@
 /* attention_pipelined.cu: the cuda_pipelined entry points: whether the
  * device and the binary can run it, whether a call's layout suits its
  * tensor maps, and the dispatch on the element type. */
-#include "attention_pipelined.cuh"
-#include "kernels/runtime/tensor.h"
+#include "impls/cuda/attention_pipelined.cuh"
+#include "runtime/tensor.h"
 
 extern "C" int tk_cuda_attention_pipelined_available(int device) {
   int major = 0, minor = 0, current = 0;

@@ -20,11 +20,11 @@
 
 #include <cuda_runtime.h>
 
-#include "attention_cuda.h"
-#include "attention_launch.cuh"
-#include "attention_mma.cuh"
-#include "attention_wgmma.cuh"
-#include "ptx_mbarrier.cuh"
+#include "impls/cuda/attention_cuda.h"
+#include "impls/cuda/attention_launch.cuh"
+#include "impls/cuda/attention_mma.cuh"
+#include "impls/cuda/attention_wgmma.cuh"
+#include "impls/cuda/ptx_mbarrier.cuh"
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define TK_PIPELINED_SM90A 1

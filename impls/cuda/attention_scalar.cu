@@ -1,10 +1,10 @@
 /* attention_scalar.cu: cuda_tiled's scalar path for dense attention
  * (float32 inputs, head dims outside the tensor-core buckets, unaligned
  * layouts): one CTA per 16 query rows of one (batch, head). */
-#include "attention_cuda.h"
-#include "attention_launch.cuh"
-#include "attention_scalar.cuh"
-#include "kernels/runtime/tensor.h"
+#include "impls/cuda/attention_cuda.h"
+#include "impls/cuda/attention_launch.cuh"
+#include "impls/cuda/attention_scalar.cuh"
+#include "runtime/tensor.h"
 
 /* Attention of 16 query rows of one (batch, head) in float32. */
 template <typename T>

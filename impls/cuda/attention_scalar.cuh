@@ -17,7 +17,7 @@
 #include <cuda_runtime.h>
 #include <stdint.h>
 
-#include "attention_mma.cuh"
+#include "impls/cuda/attention_mma.cuh"
 
 #define TK_SCALAR_ROWS 16
 #define TK_SCALAR_THREADS 128

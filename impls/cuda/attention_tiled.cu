@@ -1,8 +1,8 @@
 /* attention_tiled.cu: the cuda_tiled entry points: which path takes a
  * call (tensor cores, or the scalar float kernel) and the dispatch on the
  * element type. */
-#include "attention_tiled.cuh"
-#include "kernels/runtime/tensor.h"
+#include "impls/cuda/attention_tiled.cuh"
+#include "runtime/tensor.h"
 
 extern "C" int tk_cuda_attention_tiled_fast(const tk_cuda_attention_args *a) {
   int dp, dvp;

@@ -16,9 +16,9 @@
 
 #include <cuda_runtime.h>
 
-#include "attention_cuda.h"
-#include "attention_launch.cuh"
-#include "attention_mma.cuh"
+#include "impls/cuda/attention_cuda.h"
+#include "impls/cuda/attention_launch.cuh"
+#include "impls/cuda/attention_mma.cuh"
 
 /* Attention of one CTA's block_q query rows of one (batch, head), as the
  * file comment describes; blockDim.x = 32 * block_q / (16 MT). */

@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#include "ptx_tma.cuh"
-#include "ptx_wgmma.cuh"
+#include "impls/cuda/ptx_tma.cuh"
+#include "impls/cuda/ptx_wgmma.cuh"
 
 #define TK_ATTN_WG_REGS32 \
   "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, " \

@@ -27,12 +27,12 @@
  *   group's rhs). */
 #include <cuda.h>
 
-#include "grouped_gemm_cuda.h"
-#include "grouped_gemm_schedule.cuh"
-#include "grouped_gemm_store.cuh"
-#include "ptx_mbarrier.cuh"
-#include "ptx_tma.cuh"
-#include "ptx_wgmma.cuh"
+#include "impls/cuda/grouped_gemm_cuda.h"
+#include "impls/cuda/grouped_gemm_schedule.cuh"
+#include "impls/cuda/grouped_gemm_store.cuh"
+#include "impls/cuda/ptx_mbarrier.cuh"
+#include "impls/cuda/ptx_tma.cuh"
+#include "impls/cuda/ptx_wgmma.cuh"
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define TK_PIPELINED_DEVICE 1

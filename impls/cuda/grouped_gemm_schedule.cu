@@ -2,7 +2,7 @@
  * into the grouped GEMM schedule (grouped_gemm_schedule.cuh). */
 #include <cub/block/block_scan.cuh>
 
-#include "grouped_gemm_schedule.cuh"
+#include "impls/cuda/grouped_gemm_schedule.cuh"
 
 namespace {
 

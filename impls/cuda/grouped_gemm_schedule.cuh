@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "grouped_gemm_cuda.h"
-#include "grouped_gemm_index.h"
+#include "impls/cuda/grouped_gemm_cuda.h"
+#include "impls/cuda/grouped_gemm_index.h"
 
 /* The workspace arrays (device pointers). */
 typedef struct {

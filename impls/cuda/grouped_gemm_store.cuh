@@ -8,8 +8,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-#include "grouped_gemm_schedule.cuh"
-#include "kernels/runtime/tensor.h"
+#include "impls/cuda/grouped_gemm_schedule.cuh"
+#include "runtime/tensor.h"
 
 /* A kernel's view of the output and the schedule, by value. */
 typedef struct {

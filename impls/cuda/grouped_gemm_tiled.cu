@@ -10,11 +10,11 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-#include "grouped_gemm_cuda.h"
-#include "grouped_gemm_schedule.cuh"
-#include "grouped_gemm_store.cuh"
-#include "ptx_cp_async.cuh"
-#include "ptx_mma.cuh"
+#include "impls/cuda/grouped_gemm_cuda.h"
+#include "impls/cuda/grouped_gemm_schedule.cuh"
+#include "impls/cuda/grouped_gemm_store.cuh"
+#include "impls/cuda/ptx_cp_async.cuh"
+#include "impls/cuda/ptx_mma.cuh"
 
 namespace {
 

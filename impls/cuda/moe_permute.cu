@@ -16,8 +16,8 @@
 #include <cub/block/block_scan.cuh>
 #include <limits.h>
 
-#include "kernels/runtime/tensor.h"
-#include "moe_cuda.h"
+#include "runtime/tensor.h"
+#include "impls/cuda/moe_cuda.h"
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-#include "kernels/runtime/tensor.h"
-#include "moe_cuda.h"
+#include "runtime/tensor.h"
+#include "impls/cuda/moe_cuda.h"
 
 namespace {
 

@@ -3,9 +3,9 @@
  * table and split-merge kernels, and the launch sequence. Nothing is read
  * back to the host: the grid is sized by a host-side bound on the units
  * and CTAs past the last unit exit at once. */
-#include "attention_scalar.cuh"
-#include "kernels/runtime/tensor.h"
-#include "paged_attention.cuh"
+#include "impls/cuda/attention_scalar.cuh"
+#include "runtime/tensor.h"
+#include "impls/cuda/paged_attention.cuh"
 
 #define TK_UNITS_THREADS 256
 

@@ -22,9 +22,9 @@
 
 #include <cuda_runtime.h>
 
-#include "attention_cuda.h"
-#include "attention_launch.cuh"
-#include "attention_mma.cuh"
+#include "impls/cuda/attention_cuda.h"
+#include "impls/cuda/attention_launch.cuh"
+#include "impls/cuda/attention_mma.cuh"
 
 /* One CTA's unit: sequence s, its first query row `first` in q, q_len, its
  * kv_len, the unit's first (query, head) row r0 and how many rows it has. */

@@ -1,5 +1,5 @@
 /* paged_attention_bf16.cu: the tensor-core paged attention kernels for bf16 inputs. */
-#include "paged_attention.cuh"
+#include "impls/cuda/paged_attention.cuh"
 
 cudaError_t tk_paged_attention_bf16(const tk_cuda_paged_args &a, const tk_cuda_paged_config &c,
                                   long long units, const int *cu_units, float *part_o,

@@ -2,9 +2,9 @@
  * inputs, head dims outside the tensor-core buckets, unaligned layouts):
  * one CTA per unit of TK_SCALAR_ROWS (query, head) rows and KV head, one
  * split, page ids read as keys are gathered. */
-#include "attention_scalar.cuh"
-#include "kernels/runtime/tensor.h"
-#include "paged_attention.cuh"
+#include "impls/cuda/attention_scalar.cuh"
+#include "runtime/tensor.h"
+#include "impls/cuda/paged_attention.cuh"
 
 /* Paged attention of CTA (unit of 16 rows, KV head) in float32. */
 template <typename T>

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "ptx_cp_async.cuh"
+#include "impls/cuda/ptx_cp_async.cuh"
 
 /* Initialises the barrier at bar for `count` arrivals per phase. */
 static __device__ __forceinline__ void tk_mbar_init(uint64_t *bar, uint32_t count) {

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "ptx_cp_async.cuh"
+#include "impls/cuda/ptx_cp_async.cuh"
 
 /* Loads four 8x8 b16 matrices; lane l gives the address of row l % 8 of
  * matrix l / 8 (16-byte aligned); r[i] receives matrix i's fragment

@@ -10,7 +10,7 @@
 #include <cuda_runtime.h>
 #include <stdint.h>
 
-#include "ptx_cp_async.cuh"
+#include "impls/cuda/ptx_cp_async.cuh"
 
 /* Loads the box of `map` at element coordinates (c0 innermost, c1) into
  * shared dst (aligned as the map's swizzle requires); the bytes complete on

@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "ptx_cp_async.cuh"
+#include "impls/cuda/ptx_cp_async.cuh"
 
 /* The descriptor of a 128-byte-swizzled tile starting at shared address
  * `addr` with leading / stride byte offsets lbo / sbo (multiples of 16). */

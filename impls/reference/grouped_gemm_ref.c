@@ -3,10 +3,10 @@
  * task per (group, row k of the output). */
 #include <stdlib.h>
 
-#include "../../kernels/runtime/half.h"
-#include "../../kernels/runtime/status.h"
-#include "reference.h"
-#include "ref_internal.h"
+#include "runtime/half.h"
+#include "runtime/status.h"
+#include "impls/reference/reference.h"
+#include "impls/reference/ref_internal.h"
 
 enum { ROWS_PER_TASK = 16 };
 

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../kernels/runtime/status.h"
-#include "reference.h"
-#include "ref_internal.h"
+#include "runtime/status.h"
+#include "impls/reference/reference.h"
+#include "impls/reference/ref_internal.h"
 
 enum { ROWS_PER_TASK = 64 };
 

@@ -2,10 +2,10 @@
  * expert rows, float64, in slot order), one task per block of tokens. */
 #include <stdlib.h>
 
-#include "../../kernels/runtime/half.h"
-#include "../../kernels/runtime/status.h"
-#include "reference.h"
-#include "ref_internal.h"
+#include "runtime/half.h"
+#include "runtime/status.h"
+#include "impls/reference/reference.h"
+#include "impls/reference/ref_internal.h"
 
 enum { TOKENS_PER_TASK = 16 };
 

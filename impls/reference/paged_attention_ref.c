@@ -3,10 +3,10 @@
  * softcap) in float64, one task per (sequence, query head). */
 #include <stdlib.h>
 
-#include "../../kernels/runtime/half.h"
-#include "../../kernels/runtime/status.h"
-#include "reference.h"
-#include "ref_internal.h"
+#include "runtime/half.h"
+#include "runtime/status.h"
+#include "impls/reference/reference.h"
+#include "impls/reference/ref_internal.h"
 
 typedef struct {
   const tk_paged_attention_problem *p;

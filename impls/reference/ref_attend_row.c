@@ -1,8 +1,8 @@
 /* ref_attend_row.c: one query row of (paged) attention in float64. */
 #include <math.h>
 
-#include "../../kernels/runtime/half.h"
-#include "ref_internal.h"
+#include "runtime/half.h"
+#include "impls/reference/ref_internal.h"
 
 /* Element i of a vector starting at base, step elements apart. */
 static float elem(const void *base, int64_t i, int64_t step, tk_dtype dt) {

@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../kernels/runtime/tensor.h"
-#include "../../kernels/runtime/thread_pool.h"
+#include "runtime/tensor.h"
+#include "runtime/thread_pool.h"
 
 /* Workers a run over pool uses: its size, or 1 without a pool. */
 int tk_ref_workers(const tk_pool *pool);

@@ -1,6 +1,6 @@
 /* ref_pool.c: running the reference's independent tasks with or without a
  * thread pool. */
-#include "ref_internal.h"
+#include "impls/reference/ref_internal.h"
 
 int tk_ref_workers(const tk_pool *pool) { return pool ? tk_pool_size(pool) : 1; }
 

@@ -5,8 +5,8 @@
 #ifndef TK_IMPLS_REFERENCE_H
 #define TK_IMPLS_REFERENCE_H
 
-#include "../../kernels/runtime/problem.h"
-#include "../../kernels/runtime/thread_pool.h"
+#include "kernels/problem.h"
+#include "runtime/thread_pool.h"
 
 /* Each computes the op for a validated problem with CPU data. pool may be
  * NULL (serial). Returns TK_ERR_OUT_OF_MEMORY, with nothing written, when
