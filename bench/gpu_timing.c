@@ -1,5 +1,5 @@
 /* gpu_timing.c: CUDA device presence, and CUDA-event timing of a plan with
- * the library's timer (impls/cuda/cuda_timer.h). Built only with CUDA. */
+ * the library's timer (runtime/cuda/cuda_timer.h). Built only with CUDA. */
 #include "bench/gpu_timing.h"
 
 #include <cuda_runtime.h>

@@ -61,10 +61,6 @@ int tk_op_always_memory_bound(const tk_problem *p);
 /* The descriptor of op, or NULL when op is not a tk_op. */
 const tk_op_desc *tk_op_desc_of(tk_op op);
 
-/* The descriptors, defined in the per-op files kernels/<op>.c. */
-extern const tk_op_desc tk_attention_desc, tk_grouped_gemm_desc, tk_moe_permute_desc,
-    tk_moe_unpermute_desc, tk_paged_attention_desc;
-
 /* Helpers for the per-op files: a tk_op_tensor of field f of the op's
  * problem struct (member u.<op> of tk_problem) and args struct. */
 #define TK_OP_TENSOR(op, args_type, f, out) \

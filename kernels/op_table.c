@@ -3,6 +3,10 @@
 
 #include <stdio.h>
 
+/* The descriptors, defined in the per-op files kernels/<op>.c. */
+extern const tk_op_desc tk_attention_desc, tk_grouped_gemm_desc, tk_moe_permute_desc,
+    tk_moe_unpermute_desc, tk_paged_attention_desc;
+
 static const tk_op_desc *const table[] = {
     [TK_OP_ATTENTION] = &tk_attention_desc,
     [TK_OP_GROUPED_GEMM] = &tk_grouped_gemm_desc,

@@ -72,7 +72,7 @@ void tk_device_detect(tk_device_info *out);
 
 /* Fills the cuda_* fields of *out (device count 0 and a reason when built
  * without CUDA or when no device/driver is present). Defined in
- * kernels/runtime/cuda_probe.c. */
+ * runtime/cuda_probe.c. */
 void tk_cuda_probe(tk_device_info *out);
 
 /* Writes the device as one JSON object. Returns the length needed

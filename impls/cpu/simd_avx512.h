@@ -1,5 +1,5 @@
 /* simd_avx512.h: 16-lane float vectors loaded from and stored to any data
- * dtype, with the same rounding as kernels/runtime/half.h (ties to even).
+ * dtype, with the same rounding as runtime/half.h (ties to even).
  * Include only from files compiled with AVX-512 flags (*_avx512.c). */
 #ifndef TK_CPU_SIMD_AVX512_H
 #define TK_CPU_SIMD_AVX512_H

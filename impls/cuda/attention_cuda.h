@@ -1,10 +1,10 @@
 /* attention_cuda.h: the C interface of the CUDA attention and paged
  * attention kernels: one call's device pointers, strides and masks as the
  * kernels take them, the tile configs, and the extern "C" launchers that
- * impls/registry_cuda_attention*.c call. Every launcher enqueues its work
- * on `stream` (a cudaStream_t, NULL = default stream) of the current
- * device, reads nothing back to the host, and returns the cudaError_t of
- * the enqueue (0 = cudaSuccess). */
+ * the records (impls/cuda/attention_*_record.c, paged_attention_record.c)
+ * call. Every launcher enqueues its work on `stream` (a cudaStream_t, NULL
+ * = default stream) of the current device, reads nothing back to the host,
+ * and returns the cudaError_t of the enqueue (0 = cudaSuccess). */
 #ifndef TK_IMPLS_CUDA_ATTENTION_CUDA_H
 #define TK_IMPLS_CUDA_ATTENTION_CUDA_H
 

@@ -1,4 +1,4 @@
-/* registry_cuda_attention_common.c: problem -> kernel arguments, device
+/* attention_record_common.c: problem -> kernel arguments, device
  * facts, and running an enqueue on a tensor's device, for the CUDA
  * attention records. */
 #include "impls/cuda/attention_record_common.h"

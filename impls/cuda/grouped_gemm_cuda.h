@@ -1,7 +1,7 @@
 /* grouped_gemm_cuda.h: a grouped GEMM as the CUDA kernels take it (device
  * pointers, strides in elements, innermost dims contiguous) and the
  * C-callable launchers of cuda_tiled and cuda_pipelined. The kernels know
- * nothing of the registry; impls/cuda/registry_cuda_gemm*.c wraps them.
+ * nothing of the registry; impls/cuda/grouped_gemm_*_record.c wrap them.
  *
  * Semantics are those of tk_grouped_gemm: groups are consecutive row ranges
  * of lhs; NN/NT rows past the groups are written as zero; TN writes every

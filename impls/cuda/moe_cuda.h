@@ -1,6 +1,6 @@
 /* moe_cuda.h: MoE permute and unpermute as the CUDA kernels take them
  * (device pointers, strides in elements; token rows contiguous) and their
- * C-callable launchers. impls/cuda/registry_cuda_moe*.c wraps them.
+ * C-callable launchers. impls/cuda/moe_*_record.c wrap them.
  *
  * Permute is a counting sort by expert on the device: per-warp histograms
  * of chunks of the flattened (token, slot) list, a scan over chunks and

@@ -1,5 +1,5 @@
 /* cuda_memory.c: CUDA errors as tk_status, device switching, device
- * workspace and the copies of impls/cuda/cuda_memory.h. */
+ * workspace and the copies of runtime/cuda/cuda_memory.h. */
 #include "runtime/cuda/cuda_memory.h"
 
 #include <cuda_runtime_api.h>

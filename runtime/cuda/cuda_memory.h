@@ -2,7 +2,7 @@
  * kernels: CUDA errors as tk_status, switching to a tensor's device,
  * stream-ordered device workspace, and the plain allocations and copies
  * the test harness uses. Plain C (cudaStream_t passed as void *); defined
- * only in CUDA builds (impls/cuda/cuda_memory.c). */
+ * only in CUDA builds (runtime/cuda/cuda_memory.c). */
 #ifndef TK_IMPLS_CUDA_CUDA_MEMORY_H
 #define TK_IMPLS_CUDA_CUDA_MEMORY_H
 

@@ -1,4 +1,4 @@
-/* cuda_timer.c: the event pair and L2 scratch of impls/cuda/cuda_timer.h. */
+/* cuda_timer.c: the event pair and L2 scratch of runtime/cuda/cuda_timer.h. */
 #include "runtime/cuda/cuda_timer.h"
 
 #include <cuda_runtime_api.h>

@@ -1,7 +1,7 @@
 /* cuda_timer.h: timing work queued on a CUDA stream with events, optionally
  * evicting the device's L2 before each timed run so small inputs are not
  * flattered by a warm cache. Plain C (cudaStream_t passed as void *);
- * defined only in CUDA builds (impls/cuda/cuda_timer.c). */
+ * defined only in CUDA builds (runtime/cuda/cuda_timer.c). */
 #ifndef TK_IMPLS_CUDA_CUDA_TIMER_H
 #define TK_IMPLS_CUDA_CUDA_TIMER_H
 
