@@ -25,3 +25,13 @@ tk_status tk_paged_attention(tk_context *ctx, const tk_paged_attention_args *arg
                              const tk_call_options *opts) {
   return tk_api_call(TK_OP_PAGED_ATTENTION, ctx, args, opts);
 }
+
+tk_status tk_attention_backward(tk_context *ctx, const tk_attention_backward_args *args,
+                                const tk_call_options *opts) {
+  return tk_api_call(TK_OP_ATTENTION_BACKWARD, ctx, args, opts);
+}
+
+tk_status tk_moe_unpermute_backward(tk_context *ctx, const tk_moe_unpermute_backward_args *args,
+                                    const tk_call_options *opts) {
+  return tk_api_call(TK_OP_MOE_UNPERMUTE_BACKWARD, ctx, args, opts);
+}

@@ -10,7 +10,8 @@
 /* Records of impls/reference/ and impls/cpu/ (<op>_record.c). */
 extern const tk_impl tk_reference_attention_impl, tk_reference_grouped_gemm_impl,
     tk_reference_moe_permute_impl, tk_reference_moe_unpermute_impl,
-    tk_reference_paged_attention_impl;
+    tk_reference_paged_attention_impl, tk_reference_attention_backward_impl,
+    tk_reference_moe_unpermute_backward_impl;
 extern const tk_impl tk_cpu_attention_impl, tk_cpu_grouped_gemm_impl, tk_cpu_moe_permute_impl,
     tk_cpu_moe_unpermute_impl, tk_cpu_paged_attention_impl;
 
@@ -41,6 +42,9 @@ static const tk_impl *const paged_attention[] = {
     CUDA(&tk_cuda_tiled_paged_attention_impl) &tk_cpu_paged_attention_impl,
     &tk_reference_paged_attention_impl};
 
+static const tk_impl *const attention_backward[] = {&tk_reference_attention_backward_impl};
+static const tk_impl *const moe_unpermute_backward[] = {&tk_reference_moe_unpermute_backward_impl};
+
 #define LIST(a) {a, (int)(sizeof a / sizeof a[0])}
 static const struct {
   const tk_impl *const *impls;
@@ -51,6 +55,8 @@ static const struct {
     [TK_OP_MOE_PERMUTE] = LIST(moe_permute),
     [TK_OP_MOE_UNPERMUTE] = LIST(moe_unpermute),
     [TK_OP_PAGED_ATTENTION] = LIST(paged_attention),
+    [TK_OP_ATTENTION_BACKWARD] = LIST(attention_backward),
+    [TK_OP_MOE_UNPERMUTE_BACKWARD] = LIST(moe_unpermute_backward),
 };
 
 /* An op appended to tk_op without a list here fails to compile. */

@@ -1,8 +1,9 @@
 /* tokamax.h: the whole public API of libkernels (C11, DLPack tensors).
  *
  * Attention, grouped GEMM (ragged dot), MoE token permute/unpermute and
- * paged attention, each with several implementations chosen per problem
- * (forced, from the tuning cache, or by heuristic).
+ * paged attention, forward, and the backward passes of attention and MoE
+ * unpermute for training, each with several implementations chosen per
+ * problem (forced, from the tuning cache, or by heuristic).
  *
  * Every call returns a tk_status. On failure tk_last_error() holds a message
  * naming the argument and what is wrong, and no output has been written.
@@ -95,11 +96,14 @@ typedef enum {
   TK_OP_MOE_PERMUTE = 2,
   TK_OP_MOE_UNPERMUTE = 3,
   TK_OP_PAGED_ATTENTION = 4,
-  TK_OP_COUNT = 5
+  TK_OP_ATTENTION_BACKWARD = 5,
+  TK_OP_MOE_UNPERMUTE_BACKWARD = 6,
+  TK_OP_COUNT = 7
 } tk_op;
 
 /* "attention", "grouped_gemm", "moe_permute", "moe_unpermute",
- * "paged_attention"; NULL for an unknown op. */
+ * "paged_attention", "attention_backward", "moe_unpermute_backward"; NULL
+ * for an unknown op. */
 TK_API const char *tk_op_name(tk_op op);
 /* The op of a name above; TK_ERR_INVALID_ARGUMENT for an unknown name. */
 TK_API tk_status tk_op_from_name(const char *name, tk_op *out);
@@ -119,6 +123,27 @@ typedef struct {
 
 TK_API tk_status tk_attention(tk_context *ctx, const tk_attention_args *args,
                        const tk_call_options *opts);
+
+/* The gradients of tk_attention: dq, dk, dv from the forward call's q, k,
+ * v, out, its lse and the gradient dout of out. Every forward semantic
+ * holds (GQA/MQA, causal bottom-right, windows, softcap, varlen, Dv != D).
+ * dk and dv of a KV head sum over its query heads. Rows of dq past q_lens
+ * are not written; dk and dv rows of keys past kv_lens are zero, and so is
+ * the dq row of a query that saw no key. dq, dk, dv have q's dtype or
+ * float32. */
+typedef struct {
+  const DLTensor *q, *k, *v;       /* as in tk_attention_args */
+  const DLTensor *out, *dout;      /* [B,Tq,Hq,Dv]: forward output and its gradient */
+  const DLTensor *lse;             /* float32 [B,Hq,Tq] from the forward call */
+  DLTensor *dq;                    /* [B,Tq,Hq,D]   */
+  DLTensor *dk;                    /* [B,Tk,Hkv,D]  summed over the query heads of each KV head */
+  DLTensor *dv;                    /* [B,Tk,Hkv,Dv] */
+  const DLTensor *q_lens, *kv_lens; /* optional int32 [B], as in the forward */
+  float scale; int causal; int window_left, window_right; float softcap; /* as in the forward */
+} tk_attention_backward_args;
+
+TK_API tk_status tk_attention_backward(tk_context *ctx, const tk_attention_backward_args *args,
+                                       const tk_call_options *opts);
 
 /* ---------------------------------------------------------------- grouped GEMM */
 
@@ -163,6 +188,22 @@ TK_API tk_status tk_moe_permute(tk_context *ctx, const tk_moe_permute_args *args
                          const tk_call_options *opts);
 TK_API tk_status tk_moe_unpermute(tk_context *ctx, const tk_moe_unpermute_args *args,
                            const tk_call_options *opts);
+
+/* The gradients of tk_moe_unpermute. The gradient of tk_moe_permute's
+ * permuted is tk_moe_unpermute of it with unit weights (docs/api.md). */
+typedef struct {
+  const DLTensor *dout;     /* [T,H]: gradient of tk_moe_unpermute's out */
+  const DLTensor *rows;     /* [R,H]: the forward call's rows (needed for d_weights) */
+  const DLTensor *dest;     /* int32 [T,k], each in [0,R) */
+  const DLTensor *weights;  /* optional float32 [T,k] (NULL = 1) */
+  DLTensor *d_rows;         /* [R,H], dtype of dout: weight[t,s] * dout[t] at row dest[t,s]
+                               (summed where slots share a row); rows no slot points to are zero */
+  DLTensor *d_weights;      /* optional float32 [T,k]: dot(dout[t], rows[dest[t,s]]) */
+} tk_moe_unpermute_backward_args;
+
+TK_API tk_status tk_moe_unpermute_backward(tk_context *ctx,
+                                           const tk_moe_unpermute_backward_args *args,
+                                           const tk_call_options *opts);
 
 /* Rows `permuted` needs at most for T tokens, top-k, E experts and align:
  * T*k + E*(align-1). Negative or overflowing inputs give -1. */

@@ -68,7 +68,7 @@ static tk_status validate(const void *args, int need_data, tk_problem *out) {
   const tk_grouped_gemm_args *a = args;
   tk_validator v;
   tk_validator_init(&v, "grouped_gemm", need_data);
-  memset(out, 0, sizeof *out);
+  tk_problem_clear(out, sizeof(tk_grouped_gemm_problem));
   if (!a) return tk_fail(TK_ERR_INVALID_ARGUMENT, "grouped_gemm: args is NULL");
   tk_grouped_gemm_problem *p = &out->u.grouped_gemm;
   if ((int)a->layout < TK_GG_NN || (int)a->layout > TK_GG_TN)

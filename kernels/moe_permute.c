@@ -96,7 +96,7 @@ static tk_status validate(const void *args, int need_data, tk_problem *out) {
   const tk_moe_permute_args *a = args;
   tk_validator v;
   tk_validator_init(&v, "moe_permute", need_data);
-  memset(out, 0, sizeof *out);
+  tk_problem_clear(out, sizeof(tk_moe_permute_problem));
   if (!a) return tk_fail(TK_ERR_INVALID_ARGUMENT, "moe_permute: args is NULL");
   tk_moe_permute_problem *p = &out->u.moe_permute;
   TK_TRY(take_args(&v, a, p));

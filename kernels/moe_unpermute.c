@@ -50,7 +50,7 @@ static tk_status validate(const void *args, int need_data, tk_problem *out) {
   const tk_moe_unpermute_args *a = args;
   tk_validator v;
   tk_validator_init(&v, "moe_unpermute", need_data);
-  memset(out, 0, sizeof *out);
+  tk_problem_clear(out, sizeof(tk_moe_unpermute_problem));
   if (!a) return tk_fail(TK_ERR_INVALID_ARGUMENT, "moe_unpermute: args is NULL");
   tk_moe_unpermute_problem *p = &out->u.moe_unpermute;
   TK_TRY(take_args(&v, a, p));

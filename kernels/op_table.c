@@ -5,7 +5,8 @@
 
 /* The descriptors, defined in the per-op files kernels/<op>.c. */
 extern const tk_op_desc tk_attention_desc, tk_grouped_gemm_desc, tk_moe_permute_desc,
-    tk_moe_unpermute_desc, tk_paged_attention_desc;
+    tk_moe_unpermute_desc, tk_paged_attention_desc, tk_attention_backward_desc,
+    tk_moe_unpermute_backward_desc;
 
 static const tk_op_desc *const table[] = {
     [TK_OP_ATTENTION] = &tk_attention_desc,
@@ -13,6 +14,8 @@ static const tk_op_desc *const table[] = {
     [TK_OP_MOE_PERMUTE] = &tk_moe_permute_desc,
     [TK_OP_MOE_UNPERMUTE] = &tk_moe_unpermute_desc,
     [TK_OP_PAGED_ATTENTION] = &tk_paged_attention_desc,
+    [TK_OP_ATTENTION_BACKWARD] = &tk_attention_backward_desc,
+    [TK_OP_MOE_UNPERMUTE_BACKWARD] = &tk_moe_unpermute_backward_desc,
 };
 
 /* An op appended to tk_op without a descriptor here fails to compile. */

@@ -132,7 +132,7 @@ static tk_status validate(const void *args, int need_data, tk_problem *out) {
   const tk_paged_attention_args *a = args;
   tk_validator v;
   tk_validator_init(&v, "paged_attention", need_data);
-  memset(out, 0, sizeof *out);
+  tk_problem_clear(out, sizeof(tk_paged_attention_problem));
   if (!a) return tk_fail(TK_ERR_INVALID_ARGUMENT, "paged_attention: args is NULL");
   tk_paged_attention_problem *p = &out->u.paged_attention;
   TK_TRY(take_tensors(&v, a, p));

@@ -45,6 +45,23 @@ typedef struct {
   int window_left;
 } tk_paged_attention_problem;
 
+/* The forward's tensors and scalars in fwd (out and lse are inputs here:
+ * the forward call's output and its log-sum-exp, which is required), and
+ * the gradients. */
+typedef struct {
+  tk_attention_problem fwd;
+  tk_tensor dout;                /* [B,Tq,Hq,Dv], q's dtype */
+  tk_tensor dq, dk, dv;          /* q's dtype or float32 */
+} tk_attention_backward_problem;
+
+typedef struct {
+  tk_tensor dout;
+  tk_tensor rows;                /* present == 0: not given (only d_weights needs it) */
+  tk_tensor dest, weights;       /* weights.present == 0: all ones */
+  tk_tensor d_rows, d_weights;   /* d_weights.present == 0: not asked for */
+  int64_t T, H, k, R;
+} tk_moe_unpermute_backward_problem;
+
 /* One validated call. device_type/device_id are those of all its tensors;
  * dtype is the data dtype of its main input. */
 typedef struct {
@@ -58,6 +75,8 @@ typedef struct {
     tk_moe_permute_problem moe_permute;
     tk_moe_unpermute_problem moe_unpermute;
     tk_paged_attention_problem paged_attention;
+    tk_attention_backward_problem attention_backward;
+    tk_moe_unpermute_backward_problem moe_unpermute_backward;
   } u;
 } tk_problem;
 

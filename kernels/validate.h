@@ -10,18 +10,14 @@
 #ifndef TK_KERNELS_VALIDATE_H
 #define TK_KERNELS_VALIDATE_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernels/problem.h"
+#include "runtime/status.h"
 #include "runtime/tensor.h"
 #include "tokamax.h"
-
-/* Returns from the enclosing function when expr is not TK_OK. */
-#define TK_TRY(expr)                      \
-  do {                                    \
-    tk_status tk_try_ = (expr);           \
-    if (tk_try_ != TK_OK) return tk_try_; \
-  } while (0)
 
 /* The state of validating one call: which op (for messages), whether data
  * is required, and the device the tensors seen so far live on. */
@@ -91,6 +87,13 @@ tk_status tk_check_softcap(const tk_validator *v, float softcap);
 
 /* Checks a window bound (`name`) is >= -1 (-1 = unbounded). */
 tk_status tk_check_window(const tk_validator *v, const char *name, int window);
+
+/* Zeroes the call-wide fields of *out and the first op_size bytes of its
+ * union (the op's struct, padding included, which the dispatch memo
+ * compares), not the rest of the union. */
+static inline void tk_problem_clear(tk_problem *out, size_t op_size) {
+  memset(out, 0, offsetof(tk_problem, u) + op_size);
+}
 
 /* Fills the call-wide fields of *out (op, device, dtype, has_data) once
  * every check of the call passed. */

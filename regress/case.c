@@ -42,7 +42,8 @@ tk_status tk_case_create(const char *spec, uint64_t seed, tk_case **out, char *e
   st = tk_case_ops_of(p.op)->build(c);
   if (st == TK_OK) st = keep_inputs(c);
   if (st != TK_OK) {
-    tk_case_err(st, err, err_len, "out of memory building the case");
+    if (st == TK_ERR_OUT_OF_MEMORY) tk_case_err(st, err, err_len, "out of memory building the case");
+    else tk_case_err(st, err, err_len, "building the case: %s", tk_last_error());
     tk_case_destroy(c);
     return st;
   }

@@ -1,6 +1,7 @@
 /* case_check.c: checking a run against the reference: tolerances per
  * dtype (docs/suites.md), coverage of the outputs, untouched poison and
  * guards, unchanged inputs. */
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,7 +50,7 @@ static void check_untouched(const tk_case_tensor *t, tk_case_report *r) {
 
 /* Compares one element; returns 0 if it fails (and records why). */
 static int check_element(const tk_case_tensor *t, const int64_t *idx, tk_case_report *r,
-                         double loose, double tight, int64_t *over_tight) {
+                         double loose, double tight, double scale, int64_t *over_tight) {
   int64_t es = tk_dtype_size(t->dtype), off = tk_case_offset(t, idx);
   const unsigned char *a = t->buf + off * es, *x = t->expected + off * es;
   unsigned char pat[4];
@@ -79,7 +80,7 @@ static int check_element(const tk_case_tensor *t, const int64_t *idx, tk_case_re
     fail(r, "%s%s = %g where the reference has %g", t->name, index_text(t, idx, at, sizeof at), va, vx);
     return 0;
   }
-  double d = fabs(va - vx), mag = fabs(vx), err = d / (mag > t->scale ? mag : t->scale);
+  double d = fabs(va - vx), mag = fabs(vx), err = d / (mag > scale ? mag : scale);
   double rel = d / (mag > 1 ? mag : 1);
   if (d > r->max_abs_err) r->max_abs_err = d;
   if (rel > r->max_rel_err) r->max_rel_err = rel;
@@ -92,27 +93,60 @@ static int check_element(const tk_case_tensor *t, const int64_t *idx, tk_case_re
   return 1;
 }
 
-/* Checks every logical element of output t that must be written. */
-static void check_values(const tk_case_tensor *t, tk_case_report *r) {
-  double loose, tight;
-  tk_tolerance(t->tol_dtype, &loose, &tight);
-  if (r->tol < loose && !t->exact && t->dtype != TK_I32) r->tol = loose;
-  int64_t idx[TK_MAX_DIMS] = {0}, n = 0, over_tight = 0;
-  int nd = t->dl.ndim, ok = 1;
+/* Calls fn(t, idx, arg) for every logical element of t that must be written. */
+static void each_wanted(const tk_case_tensor *t,
+                        void (*fn)(const tk_case_tensor *t, const int64_t *idx, void *arg),
+                        void *arg) {
+  int64_t idx[TK_MAX_DIMS] = {0};
+  int nd = t->dl.ndim;
   for (int d = 0; d < nd; d++)
     if (t->shape[d] == 0) return;
   for (;;) {
-    if (t->want[tk_case_offset(t, idx)]) {
-      n++;
-      if (ok) ok = check_element(t, idx, r, loose, tight, &over_tight);
-    }
+    if (t->want[tk_case_offset(t, idx)]) fn(t, idx, arg);
     int d = nd - 1;
     while (d >= 0 && ++idx[d] == t->shape[d]) idx[d--] = 0;
-    if (d < 0) break;
+    if (d < 0) return;
   }
-  if (ok && over_tight > n / 100 + 1)
+}
+
+/* Sums the squares of the finite expected values into acc[0], counts into acc[1]. */
+static void add_square(const tk_case_tensor *t, const int64_t *idx, void *arg) {
+  double *acc = arg, e = tk_load_f32(t->expected + tk_case_offset(t, idx) * tk_dtype_size(t->dtype), t->dtype);
+  if (isfinite(e)) acc[0] += e * e, acc[1] += 1;
+}
+
+/* The magnitude errors of t are judged against: its scale, or the RMS of
+ * its expected values when it asks for that. */
+static double error_scale(const tk_case_tensor *t) {
+  if (!t->scale_rms) return t->scale;
+  double acc[2] = {0, 0};
+  each_wanted(t, add_square, acc);
+  double rms = acc[1] > 0 ? sqrt(acc[0] / acc[1]) : 0;
+  return rms > DBL_MIN ? rms : DBL_MIN;
+}
+
+typedef struct {
+  tk_case_report *r;
+  double loose, tight, scale;
+  int64_t n, over_tight;
+  int ok;
+} value_check;
+
+static void check_one(const tk_case_tensor *t, const int64_t *idx, void *arg) {
+  value_check *v = arg;
+  v->n++;
+  if (v->ok) v->ok = check_element(t, idx, v->r, v->loose, v->tight, v->scale, &v->over_tight);
+}
+
+/* Checks every logical element of output t that must be written. */
+static void check_values(const tk_case_tensor *t, tk_case_report *r) {
+  value_check v = {r, 0, 0, error_scale(t), 0, 0, 1};
+  tk_tolerance(t->tol_dtype, &v.loose, &v.tight);
+  if (r->tol < v.loose && !t->exact && t->dtype != TK_I32) r->tol = v.loose;
+  each_wanted(t, check_one, &v);
+  if (v.ok && v.over_tight > v.n / 100 + 1)
     fail(r, "%s: %lld of %lld elements have an error over %.3g (at most 1%% may)", t->name,
-         (long long)over_tight, (long long)n, tight);
+         (long long)v.over_tight, (long long)v.n, v.tight);
 }
 
 int tk_case_check(tk_case *c, tk_case_report *r) {

@@ -14,7 +14,7 @@
 /* Bytes of guard pattern after every output buffer. */
 #define TK_CASE_GUARD 64
 #define TK_CASE_GUARD_BYTE 0xC3u
-#define TK_CASE_MAX_TENSORS 8
+#define TK_CASE_MAX_TENSORS 12
 
 typedef enum { TK_SIZES_BALANCED = 0, TK_SIZES_RANDOM, TK_SIZES_ZIPF, TK_SIZES_SINGLE } tk_sizes_kind;
 
@@ -27,6 +27,8 @@ typedef struct {
   double softcap, scale;                   /* attention and paged */
   int64_t out_same, layout, M, K, N, G, sizes, empty, unused; /* grouped GEMM (empty: MoE too) */
   int64_t T, H, k, E, align, skew, weights;                   /* MoE */
+  int64_t grad_f32;                                           /* attention backward */
+  int64_t dweights, shared;                                   /* unpermute backward */
   int64_t page, decode, prefill, qlen, kvmax, window;         /* paged */
 } tk_case_params;
 
@@ -54,6 +56,7 @@ typedef struct {
   unsigned char *snapshot;   /* outputs: the buffer at tk_case_snapshot */
   unsigned char *want;       /* outputs: per physical element, 1 = must be written */
   double scale;              /* outputs: magnitude the error is measured against */
+  int scale_rms;             /* outputs: judged against the RMS of the expected values instead */
   int exact;                 /* outputs: must equal the reference bit for bit */
   tk_dtype tol_dtype;        /* outputs: dtype whose tolerance applies */
 } tk_case_tensor;
@@ -70,6 +73,8 @@ struct tk_case {
     tk_moe_permute_args moe_permute;
     tk_moe_unpermute_args moe_unpermute;
     tk_paged_attention_args paged_attention;
+    tk_attention_backward_args attention_backward;
+    tk_moe_unpermute_backward_args moe_unpermute_backward;
   } args;
   int have_expected, have_snapshot;
   tk_problem problem; /* the args validated, over the case's buffers */
@@ -141,6 +146,41 @@ const tk_case_ops *tk_case_ops_of(tk_op op);
 #define tk_case_bad(err, err_len, ...) tk_case_err(TK_ERR_INVALID_ARGUMENT, err, err_len, __VA_ARGS__)
 
 extern const tk_case_ops tk_case_attention_ops, tk_case_grouped_gemm_ops, tk_case_moe_permute_ops,
-    tk_case_moe_unpermute_ops, tk_case_paged_attention_ops;
+    tk_case_moe_unpermute_ops, tk_case_paged_attention_ops, tk_case_attention_backward_ops,
+    tk_case_moe_unpermute_backward_ops;
+
+/* What attention forward and backward cases share (case_attention.c). */
+
+/* The spec rules: Hq a multiple of Hkv; Dv defaults to D. */
+tk_status tk_case_attention_check(tk_case_params *p, double *elems, char *err, size_t err_len);
+
+/* A [B,T,H,D]-shaped tensor in the case's layout (strided=1: stored as
+ * [B,H,T,D] with padded rows). */
+tk_case_tensor *tk_case_attention_tensor(tk_case *c, const char *name, tk_dtype dtype,
+                                         int is_output, const int64_t *shape);
+
+/* Adds q, k, v (random) and, with varlen, q_lens and kv_lens (drawn, one
+ * sequence empty when B >= 2; else both NULL). */
+tk_status tk_case_attention_inputs(tk_case *c, tk_case_tensor **q, tk_case_tensor **k,
+                                   tk_case_tensor **v, tk_case_tensor **ql, tk_case_tensor **kl);
+
+/* What MoE cases share (case_moe.c). */
+
+/* The spec rules: k distinct experts per token among those that get
+ * tokens (only permute leaves experts empty). */
+tk_status tk_case_moe_check(tk_case_params *p, double *elems, char *err, size_t err_len);
+
+/* The rows R permute may need for the case's T, k, E, align (-1: too many). */
+int64_t tk_case_moe_rows(const tk_case *c);
+
+/* Adds dest [T,k] (a random injective map into [0,R)) and, with weights,
+ * positive router weights [T,k] (else *w NULL). */
+tk_status tk_case_moe_scatter(tk_case *c, int64_t R, tk_case_tensor **dest, tk_case_tensor **w);
+
+/* Marks the rows of output t past each batch's q_len (ql NULL: none) as
+ * not to be written; rows_dim is the dim of the query position (1 for
+ * [B,Tq,H,D], 2 for [B,H,Tq]). */
+void tk_case_unwant_past_q_len(const tk_case *c, tk_case_tensor *t, const tk_case_tensor *ql,
+                               int rows_dim);
 
 #endif

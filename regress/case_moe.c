@@ -1,6 +1,7 @@
 /* case_moe.c: building MoE permute and unpermute cases: top-k expert ids
  * (distinct per token, some experts given none, optionally Zipf-skewed),
- * and for unpermute a valid scatter of rows and router weights. */
+ * and for unpermute a valid scatter of rows and router weights (shared
+ * with the unpermute backward's cases). */
 #include <math.h>
 #include <stdlib.h>
 
@@ -63,49 +64,55 @@ static tk_status build_permute(tk_case *c, int64_t R) {
   return TK_OK;
 }
 
-/* Adds rows, a random injective dest, optional weights and out. */
-static tk_status build_unpermute(tk_case *c, int64_t R) {
+tk_status tk_case_moe_scatter(tk_case *c, int64_t R, tk_case_tensor **dest, tk_case_tensor **w) {
   const tk_case_params *p = &c->p;
-  int64_t sr[] = {R, p->H}, sk[] = {p->T, p->k}, so[] = {p->T, p->H};
-  tk_case_tensor *rows = tk_case_add(c, "rows", p->dtype, 0, 2, sr, NULL, 0);
-  tk_case_tensor *dest = rows ? tk_case_add(c, "dest", TK_I32, 0, 2, sk, NULL, 0) : NULL;
-  tk_case_tensor *w = NULL;
-  if (dest && p->weights) {
-    w = tk_case_add(c, "weights", TK_F32, 0, 2, sk, NULL, 0);
-    if (!w) return TK_ERR_OUT_OF_MEMORY;
-    for (int64_t i = 0; i < w->span; i++) ((float *)w->buf)[i] = fabsf(((float *)w->buf)[i]);
+  int64_t sk[] = {p->T, p->k};
+  *dest = tk_case_add(c, "dest", TK_I32, 0, 2, sk, NULL, 0);
+  *w = NULL;
+  if (*dest && p->weights) {
+    *w = tk_case_add(c, "weights", TK_F32, 0, 2, sk, NULL, 0);
+    if (!*w) return TK_ERR_OUT_OF_MEMORY;
+    for (int64_t i = 0; i < (*w)->span; i++) ((float *)(*w)->buf)[i] = fabsf(((float *)(*w)->buf)[i]);
   }
-  tk_case_tensor *out = dest ? tk_case_add(c, "out", p->dtype, 1, 2, so, NULL, 0) : NULL;
-  int64_t *perm = out ? malloc(sizeof(int64_t) * (size_t)R) : NULL;
+  int64_t *perm = *dest ? malloc(sizeof(int64_t) * (size_t)R) : NULL;
   if (!perm) return TK_ERR_OUT_OF_MEMORY;
   for (int64_t r = 0; r < R; r++) perm[r] = r;
   tk_case_shuffle(&c->rng, perm, R);
-  for (int64_t i = 0; i < p->T * p->k; i++) ((int32_t *)dest->buf)[i] = (int32_t)perm[i];
+  for (int64_t i = 0; i < p->T * p->k; i++) ((int32_t *)(*dest)->buf)[i] = (int32_t)perm[i];
   free(perm);
+  return TK_OK;
+}
+
+int64_t tk_case_moe_rows(const tk_case *c) {
+  return tk_moe_permute_max_rows(c->p.T, c->p.k, c->p.E, c->p.align);
+}
+
+/* Adds rows, a random injective dest, optional weights and out. */
+static tk_status build_unpermute(tk_case *c, int64_t R) {
+  const tk_case_params *p = &c->p;
+  int64_t sr[] = {R, p->H}, so[] = {p->T, p->H};
+  tk_case_tensor *rows = tk_case_add(c, "rows", p->dtype, 0, 2, sr, NULL, 0), *dest, *w;
+  if (!rows) return TK_ERR_OUT_OF_MEMORY;
+  TK_TRY(tk_case_moe_scatter(c, R, &dest, &w));
+  tk_case_tensor *out = tk_case_add(c, "out", p->dtype, 1, 2, so, NULL, 0);
+  if (!out) return TK_ERR_OUT_OF_MEMORY;
   tk_moe_unpermute_args *a = &c->args.moe_unpermute;
   a->rows = &rows->dl; a->dest = &dest->dl; a->weights = w ? &w->dl : NULL; a->out = &out->dl;
   return TK_OK;
 }
 
-/* The rows permute may need. */
-static int64_t rows_of(const tk_case *c) {
-  return tk_moe_permute_max_rows(c->p.T, c->p.k, c->p.E, c->p.align);
-}
-
 static tk_status permute(tk_case *c) {
-  int64_t R = rows_of(c);
+  int64_t R = tk_case_moe_rows(c);
   return R < 0 ? TK_ERR_OUT_OF_MEMORY : build_permute(c, R);
 }
 
 static tk_status unpermute(tk_case *c) {
-  int64_t R = rows_of(c);
+  int64_t R = tk_case_moe_rows(c);
   return R < 0 ? TK_ERR_OUT_OF_MEMORY : build_unpermute(c, R);
 }
 
-/* k distinct experts per token among those that get tokens (unpermute
- * leaves none empty). */
-static tk_status check(tk_case_params *p, double *elems, char *err, size_t err_len) {
-  if (p->op == TK_OP_MOE_UNPERMUTE) p->empty = 0;
+tk_status tk_case_moe_check(tk_case_params *p, double *elems, char *err, size_t err_len) {
+  if (p->op != TK_OP_MOE_PERMUTE) p->empty = 0;
   if (p->k > p->E - p->empty)
     return tk_case_bad(err, err_len, "k=%lld is more than the %lld experts that get tokens",
                        (long long)p->k, (long long)(p->E - p->empty));
@@ -113,5 +120,5 @@ static tk_status check(tk_case_params *p, double *elems, char *err, size_t err_l
   return TK_OK;
 }
 
-const tk_case_ops tk_case_moe_permute_ops = {check, permute};
-const tk_case_ops tk_case_moe_unpermute_ops = {check, unpermute};
+const tk_case_ops tk_case_moe_permute_ops = {tk_case_moe_check, permute};
+const tk_case_ops tk_case_moe_unpermute_ops = {tk_case_moe_check, unpermute};

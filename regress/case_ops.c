@@ -7,6 +7,8 @@ static const tk_case_ops *const table[] = {
     [TK_OP_MOE_PERMUTE] = &tk_case_moe_permute_ops,
     [TK_OP_MOE_UNPERMUTE] = &tk_case_moe_unpermute_ops,
     [TK_OP_PAGED_ATTENTION] = &tk_case_paged_attention_ops,
+    [TK_OP_ATTENTION_BACKWARD] = &tk_case_attention_backward_ops,
+    [TK_OP_MOE_UNPERMUTE_BACKWARD] = &tk_case_moe_unpermute_backward_ops,
 };
 
 /* An op appended to tk_op without hooks here fails to compile. */

@@ -12,8 +12,10 @@
 #include "kernels/op_desc.h"
 #include "regress/case_internal.h"
 
-enum { A = 1 << TK_OP_ATTENTION, GG = 1 << TK_OP_GROUPED_GEMM, P = 1 << TK_OP_MOE_PERMUTE,
-       U = 1 << TK_OP_MOE_UNPERMUTE, Q = 1 << TK_OP_PAGED_ATTENTION };
+enum { AF = 1 << TK_OP_ATTENTION, GG = 1 << TK_OP_GROUPED_GEMM, P = 1 << TK_OP_MOE_PERMUTE,
+       UF = 1 << TK_OP_MOE_UNPERMUTE, Q = 1 << TK_OP_PAGED_ATTENTION,
+       AB = 1 << TK_OP_ATTENTION_BACKWARD, UB = 1 << TK_OP_MOE_UNPERMUTE_BACKWARD,
+       A = AF | AB, U = UF | UB };
 
 typedef enum { K_INT, K_FLOAT, K_DTYPE, K_ENUM } key_kind;
 
@@ -41,7 +43,8 @@ static const key_def KEYS[] = {
   {"wr", A, K_INT, OFF(wr), -1, 1 << 20, NULL},
   {"softcap", A | Q, K_FLOAT, OFF(softcap), 0, 0, NULL},
   {"scale", A | Q, K_FLOAT, OFF(scale), 0, 0, NULL},
-  {"lse", A, K_INT, OFF(lse), 0, 1, NULL},
+  {"lse", AF, K_INT, OFF(lse), 0, 1, NULL},
+  {"grad", AB, K_ENUM, OFF(grad_f32), 0, 0, "same|f32"},
   {"varlen", A, K_INT, OFF(varlen), 0, 1, NULL},
   {"strided", A | GG, K_INT, OFF(strided), 0, 1, NULL},
   {"out", GG, K_ENUM, OFF(out_same), 0, 0, "f32|same"},
@@ -59,6 +62,8 @@ static const key_def KEYS[] = {
   {"E", P | U, K_INT, OFF(E), 1, 4096, NULL},
   {"align", P | U, K_INT, OFF(align), 1, 1024, NULL},
   {"skew", P, K_INT, OFF(skew), 0, 1, NULL},
+  {"dweights", UB, K_INT, OFF(dweights), 0, 1, NULL},
+  {"shared", UB, K_INT, OFF(shared), 0, 1, NULL},
   {"weights", U, K_INT, OFF(weights), 0, 1, NULL},
   {"page", Q, K_INT, OFF(page), 1, 1024, NULL},
   {"decode", Q, K_INT, OFF(decode), 0, 4096, NULL},
@@ -93,7 +98,7 @@ static void set_defaults(tk_case_params *p, tk_op op) {
   p->B = 2; p->Tq = 64; p->Tk = 64; p->Hq = 4; p->Hkv = 2; p->D = 64; p->Dv = 0;
   p->wl = -1; p->wr = -1; p->lse = 1;
   p->layout = TK_GG_NN; p->M = 128; p->K = 64; p->N = 64; p->G = 4; p->sizes = TK_SIZES_RANDOM;
-  p->T = 64; p->H = 64; p->k = 2; p->E = 8; p->align = 1; p->weights = 1;
+  p->T = 64; p->H = 64; p->k = 2; p->E = 8; p->align = 1; p->weights = 1; p->dweights = 1;
   p->page = 16; p->decode = 3; p->prefill = 1; p->qlen = 16; p->kvmax = 100; p->window = -1;
 }
 

@@ -10,6 +10,13 @@
 #define TK_PRINTF(a, b)
 #endif
 
+/* Returns from the enclosing function when expr is not TK_OK. */
+#define TK_TRY(expr)                      \
+  do {                                    \
+    tk_status tk_try_ = (expr);           \
+    if (tk_try_ != TK_OK) return tk_try_; \
+  } while (0)
+
 /* Sets the calling thread's tk_last_error() to the formatted message and
  * returns s, so a failing path reads `return tk_fail(TK_ERR_..., "...")`.
  * Logs the message at debug level. */

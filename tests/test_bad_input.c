@@ -88,6 +88,8 @@ enum { G_LHS, G_RHS, G_GS, G_OUT };
 enum { P_TOK, P_EID, P_PERM, P_GS, P_DEST };
 enum { U_ROWS, U_DEST, U_W, U_OUT };
 enum { PA_Q, PA_K, PA_V, PA_BT, PA_KVL, PA_CU, PA_OUT };
+enum { B_Q, B_K, B_V, B_OUT, B_DOUT, B_LSE, B_DQ, B_DK, B_DV, B_QL, B_KVL };
+enum { UB_DOUT, UB_ROWS, UB_DEST, UB_W, UB_DROWS, UB_DW };
 
 typedef struct {
   const char *name;
@@ -99,7 +101,7 @@ typedef struct {
   tk_op op;
   const char *name;
   int n;
-  slot_def slots[8];
+  slot_def slots[12];
   int main_out; /* the slot a valid call must write */
 } op_def;
 
@@ -129,19 +131,37 @@ static const op_def OPS[] = {
       S(tk_paged_attention_args, kv_lens, IDX), S(tk_paged_attention_args, cu_q_lens, OPT | IDX),
       S(tk_paged_attention_args, out, OUT)},
      PA_OUT},
+    {TK_OP_ATTENTION_BACKWARD, "attention_backward", 11,
+     {S(tk_attention_backward_args, q, IN), S(tk_attention_backward_args, k, IN),
+      S(tk_attention_backward_args, v, IN), S(tk_attention_backward_args, out, IN),
+      S(tk_attention_backward_args, dout, IN), S(tk_attention_backward_args, lse, IN),
+      S(tk_attention_backward_args, dq, OUT), S(tk_attention_backward_args, dk, OUT),
+      S(tk_attention_backward_args, dv, OUT), S(tk_attention_backward_args, q_lens, OPT | IDX),
+      S(tk_attention_backward_args, kv_lens, OPT | IDX)},
+     B_DQ},
+    {TK_OP_MOE_UNPERMUTE_BACKWARD, "moe_unpermute_backward", 6,
+     {S(tk_moe_unpermute_backward_args, dout, IN), S(tk_moe_unpermute_backward_args, rows, OPT),
+      S(tk_moe_unpermute_backward_args, dest, IDX),
+      S(tk_moe_unpermute_backward_args, weights, OPT),
+      S(tk_moe_unpermute_backward_args, d_rows, OUT),
+      S(tk_moe_unpermute_backward_args, d_weights, OUT | OPT)},
+     UB_DROWS},
 };
+_Static_assert(sizeof OPS / sizeof OPS[0] == TK_OP_COUNT, "test_bad_input: every op needs its slots");
 #undef S
 
 
 typedef struct {
   const op_def *def;
-  tbuf b[8];
+  tbuf b[12];
   union {
     tk_attention_args at;
     tk_grouped_gemm_args gg;
     tk_moe_permute_args mp;
     tk_moe_unpermute_args mu;
     tk_paged_attention_args pa;
+    tk_attention_backward_args ab;
+    tk_moe_unpermute_backward_args ub;
   } u;
   int null_args, null_ctx;
 } fixture;
@@ -220,16 +240,52 @@ static void setup_paged_attention(fixture *f) {
   f->u.pa.window_left = -1;
 }
 
+/* The forward's shapes of setup_attention, lse as an input (any finite
+ * values are a valid lse), dout, and the three gradients. */
+static void setup_attention_backward(fixture *f) {
+  tbuf *b = f->b;
+  tb_init(&b[B_Q], TK_F32, 4, 2, 3, 4, 8);
+  tb_init(&b[B_K], TK_F32, 4, 2, 5, 2, 8);
+  tb_init(&b[B_V], TK_F32, 4, 2, 5, 2, 6);
+  tb_init(&b[B_OUT], TK_F32, 4, 2, 3, 4, 6);
+  tb_init(&b[B_DOUT], TK_F32, 4, 2, 3, 4, 6);
+  tb_init(&b[B_LSE], TK_F32, 3, 2, 4, 3, 0);
+  tb_init(&b[B_DQ], TK_F32, 4, 2, 3, 4, 8);
+  tb_init(&b[B_DK], TK_F32, 4, 2, 5, 2, 8);
+  tb_init(&b[B_DV], TK_F32, 4, 2, 5, 2, 6);
+  tb_init(&b[B_QL], TK_I32, 1, 2, 0, 0, 0);
+  tb_init(&b[B_KVL], TK_I32, 1, 2, 0, 0, 0);
+  I32(&b[B_QL])[0] = 3, I32(&b[B_QL])[1] = 2;
+  I32(&b[B_KVL])[0] = 5, I32(&b[B_KVL])[1] = 4;
+  f->u.ab.causal = 1;
+  f->u.ab.window_left = f->u.ab.window_right = -1;
+}
+
+/* The scatter of setup_moe_unpermute, backwards. */
+static void setup_moe_unpermute_backward(fixture *f) {
+  tbuf *b = f->b;
+  tb_init(&b[UB_DOUT], TK_F32, 2, 5, 4, 0, 0);
+  tb_init(&b[UB_ROWS], TK_F32, 2, 12, 4, 0, 0);
+  tb_init(&b[UB_DEST], TK_I32, 2, 5, 2, 0, 0);
+  tb_init(&b[UB_W], TK_F32, 2, 5, 2, 0, 0);
+  tb_init(&b[UB_DROWS], TK_F32, 2, 12, 4, 0, 0);
+  tb_init(&b[UB_DW], TK_F32, 2, 5, 2, 0, 0);
+  for (int i = 0; i < 10; i++) I32(&b[UB_DEST])[i] = (int32_t)(rng() % 12);
+}
+
 static void fixture_init(fixture *f, tk_op op) {
+  static void (*const setup[])(fixture *) = {
+      [TK_OP_ATTENTION] = setup_attention,
+      [TK_OP_GROUPED_GEMM] = setup_grouped_gemm,
+      [TK_OP_MOE_PERMUTE] = setup_moe_permute,
+      [TK_OP_MOE_UNPERMUTE] = setup_moe_unpermute,
+      [TK_OP_PAGED_ATTENTION] = setup_paged_attention,
+      [TK_OP_ATTENTION_BACKWARD] = setup_attention_backward,
+      [TK_OP_MOE_UNPERMUTE_BACKWARD] = setup_moe_unpermute_backward};
+  _Static_assert(sizeof setup / sizeof setup[0] == TK_OP_COUNT, "every op needs its fixture");
   memset(f, 0, sizeof *f);
   f->def = &OPS[op];
-  switch (op) {
-    case TK_OP_ATTENTION: setup_attention(f); break;
-    case TK_OP_GROUPED_GEMM: setup_grouped_gemm(f); break;
-    case TK_OP_MOE_PERMUTE: setup_moe_permute(f); break;
-    case TK_OP_MOE_UNPERMUTE: setup_moe_unpermute(f); break;
-    default: setup_paged_attention(f); break;
-  }
+  setup[op](f);
   for (int s = 0; s < f->def->n; s++) set_slot(f, s, &f->b[s].t);
 }
 
@@ -370,8 +426,31 @@ MUT(mp_align_one, f->u.mp.align = 1; SH(P_PERM, 0) = 10)
 MUT(mu_no_weights, set_slot(f, U_W, NULL))
 MUT(pa_decode, set_slot(f, PA_CU, NULL); SH(PA_Q, 0) = 3; SH(PA_OUT, 0) = 3)
 MUT(pa_window_softcap, f->u.pa.window_left = 2; f->u.pa.softcap = 3.0f)
+/* attention backward */
+MUT(ab_no_lens, set_slot(f, B_QL, NULL); set_slot(f, B_KVL, NULL))
+MUT(ab_window_softcap, f->u.ab.window_left = 1; f->u.ab.window_right = 0; f->u.ab.softcap = 5.0f;
+    f->u.ab.scale = 0.3f)
+MUT(ab_bf16, for (int i = B_Q; i <= B_DV; i++) if (i != B_LSE) retype(f, i, TK_BF16))
+MUT(ab_bf16_grads_f32, for (int i = B_Q; i <= B_DOUT; i++) retype(f, i, TK_BF16))
+MUT(ab_bf16_dq_f16, for (int i = B_Q; i <= B_DOUT; i++) retype(f, i, TK_BF16);
+    retype(f, B_DQ, TK_F16))
+MUT(ab_heads, SH(B_K, 2) = 3; SH(B_V, 2) = 3; SH(B_DK, 2) = 3; SH(B_DV, 2) = 3)
+MUT(ab_qlen_high, IDXV(B_QL, 1) = 4)
+MUT(ab_kvlen_neg, IDXV(B_KVL, 0) = -1)
+MUT(ab_softcap_nan, f->u.ab.softcap = NAN)
+MUT(ab_scale_inf, f->u.ab.scale = INFINITY)
+MUT(ab_causal, f->u.ab.causal = -1)
+MUT(ab_wr, f->u.ab.window_right = -2)
+/* MoE unpermute backward */
+MUT(ub_no_weights, set_slot(f, UB_W, NULL))
+MUT(ub_no_d_weights, set_slot(f, UB_DW, NULL); set_slot(f, UB_ROWS, NULL))
+MUT(ub_bf16, retype(f, UB_DOUT, TK_BF16); retype(f, UB_ROWS, TK_BF16); retype(f, UB_DROWS, TK_BF16))
+MUT(ub_d_weights_no_rows, set_slot(f, UB_ROWS, NULL))
+MUT(ub_dest_neg, IDXV(UB_DEST, 4) = -1)
+MUT(ub_dest_high, IDXV(UB_DEST, 9) = 12)
 
 /* ---------------------------------------------------------------- the cases */
+
 
 typedef struct {
   const char *what;
@@ -414,6 +493,8 @@ typedef struct {
 #define MP TK_OP_MOE_PERMUTE
 #define MU TK_OP_MOE_UNPERMUTE
 #define PA TK_OP_PAGED_ATTENTION
+#define AB TK_OP_ATTENTION_BACKWARD
+#define UB TK_OP_MOE_UNPERMUTE_BACKWARD
 static const specific_case SPECIFIC[] = {
     /* valid variants: must run */
     {AT, "valid", v_none, 0, NULL},
@@ -543,6 +624,56 @@ static const specific_case SPECIFIC[] = {
     {PA, "scale NaN", pa_scale_nan, 0, "scale"},
     {PA, "scale inf", pa_scale_inf, 0, "scale"},
     {PA, "window_left -3", pa_window, 0, "window_left"},
+    /* attention backward */
+    {AB, "valid", v_none, 0, NULL},
+    {AB, "no q_lens, kv_lens", ab_no_lens, 0, NULL},
+    {AB, "window and softcap", ab_window_softcap, 0, NULL},
+    {AB, "bfloat16", ab_bf16, 0, NULL},
+    {AB, "bfloat16 in, float32 gradients", ab_bf16_grads_f32, 0, NULL},
+    {AB, "args NULL", m_args_null, 0, "args"},
+    {AB, "ctx NULL", m_ctx_null, 0, "ctx"},
+    {AB, "k heads do not divide q's", ab_heads, 0, "k"},
+    {AB, "out Tq", m_dim1_plus, B_OUT, "out"},
+    {AB, "out dtype", m_to_bf16, B_OUT, "out"},
+    {AB, "dout B", m_dim0_plus, B_DOUT, "dout"},
+    {AB, "dout Dv", m_dim3_minus, B_DOUT, "dout"},
+    {AB, "dout dtype", m_to_f16, B_DOUT, "dout"},
+    {AB, "lse Hq", m_dim1_plus, B_LSE, "lse"},
+    {AB, "lse Tq", m_dim2_plus, B_LSE, "lse"},
+    {AB, "lse dtype", m_to_bf16, B_LSE, "lse"},
+    {AB, "dq Tq", m_dim1_plus, B_DQ, "dq"},
+    {AB, "dq D", m_dim3_minus, B_DQ, "dq"},
+    {AB, "dk Tk", m_dim1_plus, B_DK, "dk"},
+    {AB, "dk Hkv", m_dim2_plus, B_DK, "dk"},
+    {AB, "dv Dv", m_dim3_plus, B_DV, "dv"},
+    {AB, "dv B", m_dim0_minus, B_DV, "dv"},
+    {AB, "dq float16 for bfloat16 inputs", ab_bf16_dq_f16, 0, "dq"},
+    {AB, "dk dtype", m_to_bf16, B_DK, "dk"},
+    {AB, "q_lens over Tq", ab_qlen_high, 0, "q_lens"},
+    {AB, "kv_lens negative", ab_kvlen_neg, 0, "kv_lens"},
+    {AB, "softcap NaN", ab_softcap_nan, 0, "softcap"},
+    {AB, "scale inf", ab_scale_inf, 0, "scale"},
+    {AB, "causal -1", ab_causal, 0, "causal"},
+    {AB, "window_right -2", ab_wr, 0, "window_right"},
+    /* MoE unpermute backward */
+    {UB, "valid", v_none, 0, NULL},
+    {UB, "no weights", ub_no_weights, 0, NULL},
+    {UB, "no d_weights, no rows", ub_no_d_weights, 0, NULL},
+    {UB, "bfloat16", ub_bf16, 0, NULL},
+    {UB, "args NULL", m_args_null, 0, "args"},
+    {UB, "ctx NULL", m_ctx_null, 0, "ctx"},
+    {UB, "d_weights without rows", ub_d_weights_no_rows, 0, "rows"},
+    {UB, "dest T", m_dim0_plus, UB_DEST, "dest"},
+    {UB, "weights k", m_dim1_plus, UB_W, "weights"},
+    {UB, "rows R", m_dim0_plus, UB_ROWS, "rows"},
+    {UB, "rows H", m_dim1_plus, UB_ROWS, "rows"},
+    {UB, "rows dtype", m_to_bf16, UB_ROWS, "rows"},
+    {UB, "d_rows H", m_dim1_plus, UB_DROWS, "d_rows"},
+    {UB, "d_rows dtype", m_to_f16, UB_DROWS, "d_rows"},
+    {UB, "d_weights T", m_dim0_minus, UB_DW, "d_weights"},
+    {UB, "d_weights k", m_dim1_plus, UB_DW, "d_weights"},
+    {UB, "dest negative", ub_dest_neg, 0, "dest"},
+    {UB, "dest = R", ub_dest_high, 0, "dest"},
 };
 
 /* ---------------------------------------------------------------- running */
@@ -565,7 +696,7 @@ static int mentions(const char *msg, const char *word) {
 static void run_case(tk_context *ctx, tk_op op, const char *what, mutator mut, int slot,
                      const char *arg) {
   fixture f;
-  unsigned char *before[8];
+  unsigned char *before[12];
   fixture_init(&f, op);
   const char *slot_name = f.def->slots[slot].name;
   mut(&f, slot);

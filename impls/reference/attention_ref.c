@@ -19,8 +19,8 @@ static void attn_task(void *arg, int64_t task, int worker) {
   const attn_job *job = arg;
   const tk_attention_problem *p = job->p;
   int64_t b = task / p->Hq, h = task % p->Hq, hkv = h / (p->Hq / p->Hkv);
-  int64_t tq = p->q_lens.present ? tk_load_i32(&p->q_lens, b, 0) : p->Tq;
-  int64_t tk = p->kv_lens.present ? tk_load_i32(&p->kv_lens, b, 0) : p->Tk;
+  int64_t tq, tk;
+  tk_ref_lengths(p, b, &tq, &tk);
   double *logits = job->dbuf + (int64_t)worker * (p->Tk + p->Dv), *acc = logits + p->Tk;
   const void **kp = job->pbuf + (int64_t)worker * 2 * p->Tk, **vp = kp + p->Tk;
   for (int64_t j = 0; j < tk; j++) {
@@ -30,10 +30,8 @@ static void attn_task(void *arg, int64_t task, int worker) {
   tk_ref_row r = {NULL, p->q.stride[3], p->D, p->q.dtype, kp, p->k.stride[3], p->k.dtype,
                   vp, p->v.stride[3], p->Dv, p->v.dtype, p->scale, p->softcap};
   for (int64_t i = 0; i < tq; i++) {
-    int64_t diag = i + (tk - tq), lo = 0, hi = tk - 1;
-    if (p->causal && diag < hi) hi = diag;
-    if (p->window_left >= 0 && diag - p->window_left > lo) lo = diag - p->window_left;
-    if (p->window_right >= 0 && diag + p->window_right < hi) hi = diag + p->window_right;
+    int64_t lo, hi;
+    tk_ref_visible(p, i, tq, tk, &lo, &hi);
     r.q = tk_at(&p->q, b, i, h, 0);
     double lse = tk_ref_attend_row(&r, lo, hi, logits, acc);
     for (int64_t d = 0; d < p->Dv; d++)

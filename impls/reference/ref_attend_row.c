@@ -1,4 +1,5 @@
-/* ref_attend_row.c: one query row of (paged) attention in float64. */
+/* ref_attend_row.c: the keys an attention row sees, and one query row of
+ * (paged) attention in float64. */
 #include <math.h>
 
 #include "runtime/half.h"
@@ -30,4 +31,19 @@ double tk_ref_attend_row(const tk_ref_row *r, int64_t lo, int64_t hi, double *lo
   }
   for (int64_t d = 0; d < r->Dv; d++) acc[d] /= sum;
   return max + log(sum);
+}
+
+void tk_ref_visible(const tk_attention_problem *p, int64_t i, int64_t tq, int64_t tk, int64_t *lo,
+                    int64_t *hi) {
+  int64_t diag = i + (tk - tq);
+  *lo = 0;
+  *hi = tk - 1;
+  if (p->causal && diag < *hi) *hi = diag;
+  if (p->window_left >= 0 && diag - p->window_left > *lo) *lo = diag - p->window_left;
+  if (p->window_right >= 0 && diag + p->window_right < *hi) *hi = diag + p->window_right;
+}
+
+void tk_ref_lengths(const tk_attention_problem *p, int64_t b, int64_t *tq, int64_t *tk) {
+  *tq = p->q_lens.present ? tk_load_i32(&p->q_lens, b, 0) : p->Tq;
+  *tk = p->kv_lens.present ? tk_load_i32(&p->kv_lens, b, 0) : p->Tk;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernels/problem.h"
 #include "runtime/tensor.h"
 #include "runtime/thread_pool.h"
 
@@ -17,6 +18,14 @@ int tk_ref_workers(const tk_pool *pool);
  * calling thread (worker 0) when pool is NULL. */
 void tk_ref_run(tk_pool *pool, int64_t n, tk_task_fn fn, void *arg);
 
+
+/* The keys row i of a batch of valid lengths tq, tk sees under p's masks
+ * (DESIGN.md): [*lo, *hi], empty when *lo > *hi. */
+void tk_ref_visible(const tk_attention_problem *p, int64_t i, int64_t tq, int64_t tk, int64_t *lo,
+                    int64_t *hi);
+
+/* The valid query and key lengths of batch b. */
+void tk_ref_lengths(const tk_attention_problem *p, int64_t b, int64_t *tq, int64_t *tk);
 
 /* One query row and the keys it may see. k[j] / v[j] point at element 0 of
  * key j's head vector; consecutive elements are *_step elements apart. */

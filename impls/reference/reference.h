@@ -16,5 +16,7 @@ tk_status tk_ref_grouped_gemm(const tk_grouped_gemm_problem *p, tk_pool *pool);
 tk_status tk_ref_moe_permute(const tk_moe_permute_problem *p, tk_pool *pool);
 tk_status tk_ref_moe_unpermute(const tk_moe_unpermute_problem *p, tk_pool *pool);
 tk_status tk_ref_paged_attention(const tk_paged_attention_problem *p, tk_pool *pool);
+tk_status tk_ref_attention_backward(const tk_attention_backward_problem *p, tk_pool *pool);
+tk_status tk_ref_moe_unpermute_backward(const tk_moe_unpermute_backward_problem *p, tk_pool *pool);
 
 #endif
