@@ -13,7 +13,8 @@ extern const tk_impl tk_reference_attention_impl, tk_reference_grouped_gemm_impl
     tk_reference_paged_attention_impl, tk_reference_attention_backward_impl,
     tk_reference_moe_unpermute_backward_impl;
 extern const tk_impl tk_cpu_attention_impl, tk_cpu_grouped_gemm_impl, tk_cpu_moe_permute_impl,
-    tk_cpu_moe_unpermute_impl, tk_cpu_paged_attention_impl;
+    tk_cpu_moe_unpermute_impl, tk_cpu_paged_attention_impl, tk_cpu_attention_backward_impl,
+    tk_cpu_moe_unpermute_backward_impl;
 
 /* Records of impls/cuda/ and impls/cublas/, in CUDA builds; CUDA(...)
  * lists them first. */
@@ -42,8 +43,10 @@ static const tk_impl *const paged_attention[] = {
     CUDA(&tk_cuda_tiled_paged_attention_impl) &tk_cpu_paged_attention_impl,
     &tk_reference_paged_attention_impl};
 
-static const tk_impl *const attention_backward[] = {&tk_reference_attention_backward_impl};
-static const tk_impl *const moe_unpermute_backward[] = {&tk_reference_moe_unpermute_backward_impl};
+static const tk_impl *const attention_backward[] = {&tk_cpu_attention_backward_impl,
+                                                    &tk_reference_attention_backward_impl};
+static const tk_impl *const moe_unpermute_backward[] = {&tk_cpu_moe_unpermute_backward_impl,
+                                                        &tk_reference_moe_unpermute_backward_impl};
 
 #define LIST(a) {a, (int)(sizeof a / sizeof a[0])}
 static const struct {

@@ -4,7 +4,8 @@
  * multiple of the task size, rows not 64-byte aligned (the streaming
  * head), in every config with the same bits in each; strided, negatively
  * strided and repeated-expert inputs against the reference; the strided
- * unpermute giving the bits of the vector one; k past the vector path. */
+ * unpermute giving the bits of the vector one; k past the vector path;
+ * the unpermute backward's scatter, gather and element paths. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,71 @@ static void unpermute_strided(tk_context *ctx, tk_dtype dt, int64_t k) {
   for (int i = 0; i < 3; i++) free(out[i].buf);
 }
 
+/* Unpermute backward on strided tensors (the element path) and on
+ * unaligned unit-stride ones (the vector paths), with a dest whose slots
+ * share rows (gather) or not (scatter): d_rows and d_weights within
+ * tolerance of the reference, gaps untouched. */
+static void unpermute_backward_strided(tk_context *ctx, tk_dtype dt, int shared) {
+  const int64_t T = 41, H = 333, R = 300, K = 4;
+  uint64_t rng = 11;
+  view dout[2], rows[2], drows[3], dest, w, dw[3];
+  view_init(&dout[0], dt, T, H, H + 3, 1);
+  view_init(&dout[1], dt, T, H, 2 * H + 1, 2);
+  view_random(&dout[0], &rng);
+  view_init(&rows[0], dt, R, H, H + 5, 1);
+  view_init(&rows[1], dt, R, H, -(3 * H + 1), 3);
+  view_random(&rows[0], &rng);
+  for (int64_t h = 0; h < H; h++) {
+    for (int64_t t = 0; t < T; t++)
+      memcpy(view_at(&dout[1], t, h), view_at(&dout[0], t, h), (size_t)tk_dtype_size(dt));
+    for (int64_t r = 0; r < R; r++)
+      memcpy(view_at(&rows[1], r, h), view_at(&rows[0], r, h), (size_t)tk_dtype_size(dt));
+  }
+  view_init(&dest, TK_I32, T, K, K, 1);
+  for (int64_t i = 0; i < T * K; i++) ((int32_t *)dest.buf)[i] = (int32_t)((i * 7 + 3) % R); /* injective */
+  if (shared) ((int32_t *)dest.buf)[5] = ((int32_t *)dest.buf)[2];
+  view_init(&w, TK_F32, T, K, 1, T);
+  view_random(&w, &rng);
+  for (int i = 0; i < 3; i++) {
+    view_init(&drows[i], dt, R, H, i == 2 ? 2 * H : H + 1, i == 2 ? 2 : 1);
+    view_init(&dw[i], TK_F32, T, K, K + 1, 1);
+  }
+  tk_call_options ref = {"reference", NULL};
+  tk_moe_unpermute_backward_args a = {&dout[0].dl, &rows[0].dl, &dest.dl, &w.dl, &drows[0].dl, &dw[0].dl};
+  CHECK_OK(tk_moe_unpermute_backward(ctx, &a, &ref));
+  const double tol = dt == TK_F32 ? 1e-4 : dt == TK_F16 ? 5e-3 : 2e-2;
+  for (int c = 0; c < N_CONFIGS; c++) {
+    char cfg[64];
+    config_text(c, cfg, sizeof cfg);
+    tk_call_options o = {"cpu", cfg};
+    for (int v = 1; v < 3; v++) {
+      view_reset(&drows[v]), view_reset(&dw[v]);
+      tk_moe_unpermute_backward_args b = {&dout[v - 1].dl, &rows[v - 1].dl, &dest.dl,
+                                          &w.dl,           &drows[v].dl,    &dw[v].dl};
+      tk_status st = tk_moe_unpermute_backward(ctx, &b, &o);
+      if (st == TK_ERR_INVALID_ARGUMENT && strstr(tk_last_error(), "config: invalid")) break;
+      CHECK(st == TK_OK, "unpermute backward %s: %s", cfg, tk_last_error());
+      int close = 1;
+      for (int64_t r = 0; r < R; r++)
+        for (int64_t h = 0; h < H; h++) {
+          float e = tk_load_f32(view_at(&drows[0], r, h), dt), g = tk_load_f32(view_at(&drows[v], r, h), dt);
+          close &= fabsf(g - e) <= tol * fmaxf(fabsf(e), 1.0f);
+        }
+      for (int64_t t = 0; t < T; t++)
+        for (int64_t s = 0; s < K; s++) {
+          float e = *(float *)view_at(&dw[0], t, s), g = *(float *)view_at(&dw[v], t, s);
+          close &= fabsf(g - e) <= tol * fmaxf(fabsf(e), (float)sqrt((double)H));
+        }
+      CHECK(close, "unpermute backward %s (%s, shared %d): outside tolerance", cfg,
+            v == 1 ? "vector" : "strided", shared);
+      CHECK(gaps_intact(&drows[v]) && gaps_intact(&dw[v]), "unpermute backward %s: wrote into gaps", cfg);
+    }
+  }
+  free(dest.buf), free(w.buf);
+  for (int i = 0; i < 2; i++) free(dout[i].buf), free(rows[i].buf);
+  for (int i = 0; i < 3; i++) free(drows[i].buf), free(dw[i].buf);
+}
+
 int main(void) {
   tk_context_options opts = {":memory:", 0, TK_TUNE_OFF, NULL};
   tk_context *ctx = NULL;
@@ -225,6 +291,16 @@ int main(void) {
   unpermute_strided(ctx, TK_BF16, 8);
   unpermute_strided(ctx, TK_F32, 8);
   unpermute_strided(ctx, TK_F16, 70);
+  const char *backward[] = {
+      "moe_unpermute_backward dtype=bf16 T=100 H=1100 k=8 E=64 align=4",
+      "moe_unpermute_backward dtype=f16 T=37 H=2051 k=3 E=8 weights=0 shared=1",
+      "moe_unpermute_backward dtype=f32 T=65 H=1037 k=8 E=32 align=16 dweights=0",
+  };
+  for (size_t i = 0; i < sizeof backward / sizeof *backward; i++)
+    CHECK(tk_test_sweep_configs(ctx, backward[i], 200 + i, N_CONFIGS, config_text, 0) >= N_CONFIGS / 2,
+          "%s: too few configs ran", backward[i]);
+  unpermute_backward_strided(ctx, TK_BF16, 0);
+  unpermute_backward_strided(ctx, TK_F32, 1);
   tk_context_destroy(ctx);
   TK_TEST_END();
 }

@@ -46,20 +46,6 @@ static inline __m512 vf_finite_or_zero(__m512 x) {
 
 #include "impls/cpu/attention_tile_f32.h"
 
-/* The 32 bits at p (a pair of bf16). */
-static inline int32_t load_pair(const void *p) {
-  int32_t x;
-  memcpy(&x, p, 4);
-  return x;
-}
-
-/* acc + the pairwise dot product of q with the pair at p broadcast to every
- * lane, the broadcast folded into the instruction (GCC does not fold it). */
-static inline __m512 dp_bcast(__m512 acc, __m512bh q, const void *p) {
-  __asm__("vdpbf16ps %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(q), "m"(*(const int32_t *)p));
-  return acc;
-}
-
 /* Index that interleaves the low and high 16 words of a vector. */
 static inline __m512i interleave_index(void) {
   return _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22,
@@ -87,10 +73,10 @@ TK_INLINE void s_tile_bf16(const uint32_t *qt, int64_t pad, int64_t dp, const ch
 #pragma GCC unroll 16
     for (int j = 0; j < NJ; j++) {
       if (NV == 1) {
-        acc[j][0] = dp_bcast(acc[j][0], q[0], kr[j] + 4 * d);
+        acc[j][0] = tk512_dp_bcast(acc[j][0], q[0], kr[j] + 4 * d);
         continue;
       }
-      __m512bh b = (__m512bh)_mm512_set1_epi32(load_pair(kr[j] + 4 * d));
+      __m512bh b = (__m512bh)_mm512_set1_epi32(tk512_load_pair(kr[j] + 4 * d));
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[j][v] = _mm512_dpbf16_ps(acc[j][v], q[v], b);
     }
@@ -153,7 +139,7 @@ TK_INLINE void pv_tile_bf16(float *acc, int64_t pad, const __m512 *alpha, const 
 #pragma GCC unroll 16
     for (int t = 0; t < NDV; t++) {
       if (NV == 1) {
-        a[t][0] = dp_bcast(a[t][0], pv[0], vr + t);
+        a[t][0] = tk512_dp_bcast(a[t][0], pv[0], vr + t);
         continue;
       }
       __m512bh b = (__m512bh)_mm512_set1_epi32((int32_t)vr[t]);

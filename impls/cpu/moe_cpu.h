@@ -68,4 +68,33 @@ void tk_moe_reduce_tokens_avx2(const tk_moe_unpermute_problem *p, int64_t t0, in
  * arithmetic and so the same bits as the vector versions). */
 void tk_moe_reduce_tokens_strided_avx2(const tk_moe_unpermute_problem *p, int64_t t0, int64_t t1);
 
+/* Workspace bytes tk_cpu_moe_unpermute_backward needs for p. */
+size_t tk_cpu_moe_unpermute_backward_workspace(const tk_moe_unpermute_backward_problem *p);
+
+/* The unpermute backward as the reference defines it (d_rows summed over
+ * the slots sharing a row, in slot order; rows no slot points to zero;
+ * d_weights as dot products), float32 arithmetic: with an injective dest
+ * (the rows of a permute) every token's dout is read once and scattered
+ * with wide (optionally streaming) stores; otherwise each row gathers its
+ * slots through an inverse map of dest. No atomics: the bits depend on
+ * the config's isa, not on the tasks or threads. ws: the workspace. */
+tk_status tk_cpu_moe_unpermute_backward(const tk_moe_unpermute_backward_problem *p,
+                                        const tk_moe_cpu_opts *o, tk_pool *pool, void *ws);
+
+/* Backward row kernels, for unit column strides and k <= TK_MOE_MAX_SLOTS:
+ * d_rows (and d_weights) of tokens [t0, t1) for an injective dest; rows
+ * [r0, r1) of d_rows from the inverse map (the slots t * k + s of row r at
+ * slots[first[r] .. first[r + 1]), in slot order); d_weights of tokens
+ * [t0, t1). */
+void tk_moe_scatter_tokens_avx512(const tk_moe_unpermute_backward_problem *p, int64_t t0,
+                                  int64_t t1, int stream);
+void tk_moe_scatter_tokens_avx2(const tk_moe_unpermute_backward_problem *p, int64_t t0,
+                                int64_t t1, int stream);
+void tk_moe_gather_rows_avx512(const tk_moe_unpermute_backward_problem *p, const int64_t *first,
+                               const int64_t *slots, int64_t r0, int64_t r1);
+void tk_moe_gather_rows_avx2(const tk_moe_unpermute_backward_problem *p, const int64_t *first,
+                             const int64_t *slots, int64_t r0, int64_t r1);
+void tk_moe_dot_tokens_avx512(const tk_moe_unpermute_backward_problem *p, int64_t t0, int64_t t1);
+void tk_moe_dot_tokens_avx2(const tk_moe_unpermute_backward_problem *p, int64_t t0, int64_t t1);
+
 #endif

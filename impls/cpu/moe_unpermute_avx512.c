@@ -1,5 +1,6 @@
 /* moe_unpermute_avx512.c: the cpu unpermute's gather-reduce
- * (moe_unpermute_body.h) in 16-lane AVX-512 vectors. */
+ * (moe_unpermute_body.h) and its backward's row kernels
+ * (moe_unpermute_backward_body.h) in 16-lane AVX-512 vectors. */
 #include "impls/cpu/simd_avx512.h"
 
 #define LANES 16
@@ -13,6 +14,10 @@ typedef __m512 vec;
 #define VSTORE_N(p, d, v, n) tk512_store_n(p, d, v, n)
 #define VSTREAM(p, d, v) stream16(p, d, v)
 #define REDUCE_TOKENS tk_moe_reduce_tokens_avx512
+#define VHSUM(v) _mm512_reduce_add_ps(v)
+#define SCATTER_TOKENS tk_moe_scatter_tokens_avx512
+#define GATHER_ROWS tk_moe_gather_rows_avx512
+#define DOT_TOKENS tk_moe_dot_tokens_avx512
 
 /* Non-temporal store of 16 lanes of v at p in dtype d (p 64-byte aligned
  * for f32, 32 for f16/bf16). */
@@ -27,3 +32,4 @@ static inline void stream16(void *p, tk_dtype d, __m512 v) {
 }
 
 #include "impls/cpu/moe_unpermute_body.h"
+#include "impls/cpu/moe_unpermute_backward_body.h"

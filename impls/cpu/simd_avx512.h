@@ -6,6 +6,7 @@
 
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "runtime/tensor.h"
 
@@ -69,6 +70,20 @@ static inline void tk512_store(void *p, tk_dtype d, __m512 v) {
       break;
     default: _mm512_storeu_ps(p, v); break;
   }
+}
+
+/* The 32 bits at p (a pair of bf16). */
+static inline int32_t tk512_load_pair(const void *p) {
+  int32_t x;
+  memcpy(&x, p, 4);
+  return x;
+}
+
+/* acc + the pairwise dot product of q with the pair at p broadcast to every
+ * lane, the broadcast folded into the instruction (GCC does not fold it). */
+static inline __m512 tk512_dp_bcast(__m512 acc, __m512bh q, const void *p) {
+  __asm__("vdpbf16ps %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(q), "m"(*(const int32_t *)p));
+  return acc;
 }
 
 /* Transposes the 16 x 16 matrix of 32-bit lanes held in r[0..15] (row i in
