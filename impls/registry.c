@@ -22,7 +22,8 @@ extern const tk_impl tk_cpu_attention_impl, tk_cpu_grouped_gemm_impl, tk_cpu_moe
 extern const tk_impl tk_cuda_pipelined_attention_impl, tk_cuda_tiled_attention_impl,
     tk_cuda_pipelined_grouped_gemm_impl, tk_cuda_tiled_grouped_gemm_impl,
     tk_cublas_grouped_gemm_impl, tk_cuda_moe_permute_impl, tk_cuda_moe_unpermute_impl,
-    tk_cuda_tiled_paged_attention_impl;
+    tk_cuda_tiled_paged_attention_impl, tk_cuda_tiled_attention_backward_impl,
+    tk_cuda_moe_unpermute_backward_impl;
 #define CUDA(...) __VA_ARGS__,
 #else
 #define CUDA(...)
@@ -43,10 +44,12 @@ static const tk_impl *const paged_attention[] = {
     CUDA(&tk_cuda_tiled_paged_attention_impl) &tk_cpu_paged_attention_impl,
     &tk_reference_paged_attention_impl};
 
-static const tk_impl *const attention_backward[] = {&tk_cpu_attention_backward_impl,
-                                                    &tk_reference_attention_backward_impl};
-static const tk_impl *const moe_unpermute_backward[] = {&tk_cpu_moe_unpermute_backward_impl,
-                                                        &tk_reference_moe_unpermute_backward_impl};
+static const tk_impl *const attention_backward[] = {
+    CUDA(&tk_cuda_tiled_attention_backward_impl) &tk_cpu_attention_backward_impl,
+    &tk_reference_attention_backward_impl};
+static const tk_impl *const moe_unpermute_backward[] = {
+    CUDA(&tk_cuda_moe_unpermute_backward_impl) &tk_cpu_moe_unpermute_backward_impl,
+    &tk_reference_moe_unpermute_backward_impl};
 
 #define LIST(a) {a, (int)(sizeof a / sizeof a[0])}
 static const struct {

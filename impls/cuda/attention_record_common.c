@@ -54,6 +54,23 @@ int tk_cuda_attention_args_of(const tk_attention_problem *p, tk_cuda_attention_a
   return 1;
 }
 
+int tk_cuda_attention_backward_args_of(const tk_attention_backward_problem *p,
+                                       tk_cuda_attention_backward_args *a, char *why, size_t len) {
+  if (!tk_cuda_attention_args_of(&p->fwd, &a->f, why, len)) return 0;
+  strides(&p->dout, a->sdo, 4);
+  strides(&p->dq, a->sdq, 4);
+  strides(&p->dk, a->sdk, 4);
+  strides(&p->dv, a->sdv, 4);
+  a->dout = p->dout.data;
+  a->dq = p->dq.data;
+  a->dk = p->dk.data;
+  a->dv = p->dv.data;
+  a->dq_dtype = p->dq.dtype;
+  a->dk_dtype = p->dk.dtype;
+  a->dv_dtype = p->dv.dtype;
+  return 1;
+}
+
 int tk_cuda_paged_args_of(const tk_paged_attention_problem *p, tk_cuda_paged_args *a, char *why,
                           size_t len) {
   if (p->max_pages > TK_ATTN_MAX_INDEX || p->page_size > TK_ATTN_MAX_INDEX ||
@@ -99,7 +116,6 @@ int tk_cuda_bucket_or_why(int d, int dv, int *dp, int *dvp, char *why, size_t le
   snprintf(why, len, "head dims %d/%d are outside the tensor-core buckets", d, dv);
   return 0;
 }
-
 
 const tk_cuda_tiled_config tk_cuda_tiled_scalar = {64, 1, 64, 2};
 

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "impls/cuda/attention_backward_cuda.h"
 #include "impls/cuda/attention_cuda.h"
 #include "impls/cuda/record_common.h"
 
@@ -14,6 +15,11 @@
  * kernels' index limits. */
 int tk_cuda_attention_args_of(const tk_attention_problem *p, tk_cuda_attention_args *a, char *why,
                               size_t len);
+
+/* The backward call's kernel arguments (the forward's, then dout and the
+ * gradients), or 0 with why when it is past the kernels' index limits. */
+int tk_cuda_attention_backward_args_of(const tk_attention_backward_problem *p,
+                                       tk_cuda_attention_backward_args *a, char *why, size_t len);
 
 /* The paged call's kernel arguments, or 0 with why when it is past the
  * kernels' index limits. */

@@ -15,7 +15,12 @@
  * Unpermute is a gather-reduce: out[t] = sum over slots s in order of
  * weight[t, s] * rows[dest[t, s]] in float, one warp per token: no atomics,
  * the same bits on every run. dest entries outside [0, R) add nothing.
- * Neither launcher synchronises with the host or allocates. */
+ * Unpermute backward sorts the (dest, slot) pairs by row (a stable radix
+ * sort, so each row's slots stay in slot order), then one warp per row of
+ * d_rows sums weight * dout[t] over its slots in that order (zeros for a
+ * row nobody references) and one warp per slot dots dout[t] with
+ * rows[dest] for d_weights: no atomics, the same bits on every run.
+ * No launcher synchronises with the host or allocates. */
 #ifndef TK_IMPLS_CUDA_MOE_CUDA_H
 #define TK_IMPLS_CUDA_MOE_CUDA_H
 
@@ -73,6 +78,27 @@ typedef struct {
 /* Enqueues p on stream. Returns the launch error. */
 cudaError_t tk_cuda_unpermute_run(const tk_cuda_unpermute *p, const tk_cuda_unpermute_cfg *c,
                                   void *stream);
+
+typedef struct {
+  const void *dout;            /* [T,H] */
+  const void *rows;            /* [R,H], dtype of dout; NULL unless d_weights */
+  const int32_t *dest;         /* [T,k] */
+  const float *weights;        /* [T,k] or NULL (all ones) */
+  void *d_rows;                /* [R,H], dtype of dout */
+  float *d_weights;            /* [T,k] or NULL (not wanted) */
+  int64_t dout_s0, rows_s0, dest_s0, dest_s1, w_s0, w_s1, drows_s0, dw_s0, dw_s1;
+  int64_t T, H, k, R;
+  int dtype;
+} tk_cuda_unpermute_bwd;
+
+/* Device workspace bytes unpermute backward needs for p (the sort's
+ * buffers); 0 when the runtime cannot size the sort. */
+size_t tk_cuda_unpermute_bwd_workspace(const tk_cuda_unpermute_bwd *p);
+
+/* Enqueues p on stream with workspace ws (256-byte aligned, the size
+ * above); c as for unpermute (warps per block). Returns the launch error. */
+cudaError_t tk_cuda_unpermute_bwd_run(const tk_cuda_unpermute_bwd *p, const tk_cuda_unpermute_cfg *c,
+                                      void *ws, void *stream);
 
 #ifdef __cplusplus
 }

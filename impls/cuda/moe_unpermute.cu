@@ -2,32 +2,11 @@
  * per token, each lane summing whole 16-byte column chunks (single
  * elements when rows are not 16-byte aligned) over the token's slots in
  * slot order, in float, then rounding once to the output dtype. */
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-
-#include "runtime/tensor.h"
 #include "impls/cuda/moe_cuda.h"
+#include "impls/cuda/moe_elem.cuh"
+#include "runtime/tensor.h"
 
 namespace {
-
-/* Element conversions of the three data dtypes. */
-template <typename T>
-struct Elem;
-template <>
-struct Elem<float> {
-  static __device__ __forceinline__ float load(float v) { return v; }
-  static __device__ __forceinline__ float store(float v) { return v; }
-};
-template <>
-struct Elem<__half> {
-  static __device__ __forceinline__ float load(__half v) { return __half2float(v); }
-  static __device__ __forceinline__ __half store(float v) { return __float2half_rn(v); }
-};
-template <>
-struct Elem<__nv_bfloat16> {
-  static __device__ __forceinline__ float load(__nv_bfloat16 v) { return __bfloat162float(v); }
-  static __device__ __forceinline__ __nv_bfloat16 store(float v) { return __float2bfloat16_rn(v); }
-};
 
 /* The kernel's view of the problem (strides of rows and out in bytes). */
 struct Args {
@@ -45,16 +24,13 @@ template <typename T, int V>
 __device__ __forceinline__ void add_chunk(const Args &a, int64_t r, int64_t col, float w, float *acc) {
   const T *src = (const T *)(a.rows + r * a.rows_s0) + col;
   if (V * sizeof(T) == 16) {
-    union {
-      uint4 v;
-      T e[V];
-    } u;
+    tk_moe_chunk<T, V> u;
     u.v = __ldg((const uint4 *)src);
 #pragma unroll
-    for (int i = 0; i < V; i++) acc[i] = fmaf(w, Elem<T>::load(u.e[i]), acc[i]);
+    for (int i = 0; i < V; i++) acc[i] = fmaf(w, tk_moe_elem<T>::load(u.e[i]), acc[i]);
   } else {
 #pragma unroll
-    for (int i = 0; i < V; i++) acc[i] = fmaf(w, Elem<T>::load(src[i]), acc[i]);
+    for (int i = 0; i < V; i++) acc[i] = fmaf(w, tk_moe_elem<T>::load(src[i]), acc[i]);
   }
 }
 
@@ -76,16 +52,13 @@ __device__ __forceinline__ void token_row(const Args &a, int64_t t, int lane) {
       add_chunk<T, V>(a, r, col, wt ? wt[s * a.w_s1] : 1.f, acc);
     }
     if (V * sizeof(T) == 16) {
-      union {
-        uint4 v;
-        T e[V];
-      } u;
+      tk_moe_chunk<T, V> u;
 #pragma unroll
-      for (int i = 0; i < V; i++) u.e[i] = Elem<T>::store(acc[i]);
+      for (int i = 0; i < V; i++) u.e[i] = tk_moe_elem<T>::store(acc[i]);
       *(uint4 *)(to + col) = u.v;
     } else {
 #pragma unroll
-      for (int i = 0; i < V; i++) to[col + i] = Elem<T>::store(acc[i]);
+      for (int i = 0; i < V; i++) to[col + i] = tk_moe_elem<T>::store(acc[i]);
     }
   }
 }
