@@ -339,10 +339,13 @@ static void run_no_keys(tk_context *ctx, const selection *sel, tk_dtype dt, int 
                               .kv_lens = tk0 ? NULL : &kl.dl, .causal = i == 1, .window_left = -1,
                               .window_right = -1};
     char why[256] = "";
-    if (impls[i] && tk_impl_supports(ctx, TK_OP_ATTENTION, name, &args, why, sizeof why) != TK_OK) {
+    tk_status sup = impls[i] ? tk_impl_supports(ctx, TK_OP_ATTENTION, name, &args, why, sizeof why) : TK_OK;
+    if (sup == TK_ERR_UNSUPPORTED) {
       printf("  %s: %s\n", name, why);
       continue;
     }
+    CHECK(sup == TK_OK, "%s | %s: supports: %s: %s", spec, name, tk_status_string(sup), why);
+    if (sup != TK_OK) continue;
     /* poison: NaN in every element of out and lse */
     memset(host, 0xff, sizeof *host * nq);
     memset(lse, 0xff, sizeof *lse * nl);
