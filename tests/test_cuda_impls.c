@@ -1,8 +1,7 @@
 /* test_cuda_impls: every CUDA implementation of every op, in every config
- * of its space, on each case of regress/suites/impls.suite and
- * regress/suites/cuda.suite with the tensors in device memory: tolerance,
- * coverage, poison, guards, unchanged inputs, and the same bits on a
- * second run; also the automatic choice on device tensors; and the
+ * of its space, on each case of regress/suites/impls.suite, cuda.suite and
+ * cuda_gemm.suite with the tensors in device memory: tolerance, coverage,
+ * poison, guards, unchanged inputs, and the same bits on a second run; also the automatic choice on device tensors; and the
  * attention calls the suites cannot express (Tk = 0, every kv_len 0),
  * whose rows must come out 0 with lse -inf.
  *
@@ -18,7 +17,7 @@
  * separate, time-boxed stages):
  *   --impl LIST       only these implementations ("auto": the automatic choice)
  *   --skip-impl LIST  not these
- *   --suite LIST      suites to run (default impls,cuda)
+ *   --suite LIST      suites to run (default impls,cuda,cuda_gemm)
  *   --match TEXT      only cases whose spec contains TEXT
  *   --max-configs N   at most the first N configs of each space */
 #include <math.h>
@@ -151,12 +150,21 @@ static int selected(const selection *sel, const char *name) {
   return (!sel->impls || listed(sel->impls, name)) && !listed(sel->skip, name);
 }
 
-/* Parses the options; 0 with a message on a bad one. */
+static const char USAGE[] =
+    "usage: test_cuda_impls [--impl LIST] [--skip-impl LIST] [--suite LIST] [--match TEXT]\n"
+    "                       [--max-configs N>0]   (see the file comment; default suites\n"
+    "                       impls,cuda,cuda_gemm, every CUDA implementation and auto)\n";
+
+/* Parses the options; 0 with a message on a bad one (exits 0 on --help). */
 static int parse(int argc, char **argv, selection *sel) {
-  *sel = (selection){NULL, NULL, "impls,cuda", NULL, -1};
+  *sel = (selection){NULL, NULL, "impls,cuda,cuda_gemm", NULL, -1};
   for (int i = 1; i < argc; i += 2) {
     const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     char *end = NULL;
+    if (strcmp(o, "--help") == 0) {
+      printf("%s", USAGE);
+      exit(0);
+    }
     if (!v) goto bad;
     if (strcmp(o, "--impl") == 0)
       sel->impls = v;
@@ -173,8 +181,7 @@ static int parse(int argc, char **argv, selection *sel) {
   }
   return 1;
 bad:
-  fprintf(stderr, "usage: test_cuda_impls [--impl LIST] [--skip-impl LIST] [--suite LIST] "
-                  "[--match TEXT] [--max-configs N>0]\n");
+  fprintf(stderr, "%s", USAGE);
   return 0;
 }
 
