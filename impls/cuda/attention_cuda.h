@@ -82,10 +82,6 @@ int tk_cuda_attention_tiled(const tk_cuda_attention_args *a, const tk_cuda_tiled
 /* The scalar float kernel: any dtype, strides and head dims up to 512. */
 int tk_cuda_attention_scalar(const tk_cuda_attention_args *a, void *stream);
 
-/* 1 if the running binary holds the sm_90a code of cuda_pipelined for
- * `device` (compute capability 9.0 and the kernel compiled for it). */
-int tk_cuda_attention_pipelined_available(int device);
-
 /* 1 if cuda_pipelined takes the call as laid out (the tensor-map rules:
  * 16-bit dtype, D and Dv in a bucket, aligned pointers and strides). */
 int tk_cuda_attention_pipelined_fits(const tk_cuda_attention_args *a);
@@ -93,7 +89,8 @@ int tk_cuda_attention_pipelined_fits(const tk_cuda_attention_args *a);
 /* Dense attention, FlashAttention-3 style: TMA-fed ring of K/V tiles,
  * wgmma, a producer warpgroup and consumer warpgroups. Only for calls that
  * tk_cuda_attention_pipelined_fits accepts, on a device where
- * tk_cuda_attention_pipelined_available. */
+ * tk_cuda_sm90a_available (impls/cuda/sm90a.h). Tk = 0 and zero kv_lens
+ * are valid: those rows get out 0 and lse -inf. */
 int tk_cuda_attention_pipelined(const tk_cuda_attention_args *a, const tk_cuda_pipelined_config *c,
                                 void *stream);
 

@@ -62,11 +62,33 @@ static __device__ __forceinline__ uint32_t tk_swz(int r, int ch) {
   return (uint32_t)(r * CH + (ch ^ (r & 7))) * 16u;
 }
 
+/* Threads that copy one row of a tile together: 8 x 16 bytes, one
+ * 128-byte line of the row at a time. */
+#define TK_COPY_ROW_THREADS 8
+
+/* Starts copying this thread's chunks c0 + 8 i (c0 < 8) of row r of a
+ * swizzled tile of CH chunks from src (NULL: zero-fill the row); chunks at
+ * or past valid_chunks are zero-filled. `any` is a valid global address
+ * used when nothing is read. */
+template <int CH>
+static __device__ __forceinline__ void tk_copy_row(char *tile, int r, const char *src,
+                                                   int valid_chunks, const void *any, int c0) {
+  static_assert(CH % TK_COPY_ROW_THREADS == 0, "tile rows are whole 128-byte lines");
+#pragma unroll
+  for (int i = 0; i < CH / TK_COPY_ROW_THREADS; i++) {
+    const int ch = c0 + TK_COPY_ROW_THREADS * i;
+    const bool ok = src != nullptr && ch < valid_chunks;
+    tk_cp_async16(tile + tk_swz<CH>(r, ch), ok ? src + ch * 16 : (const char *)any, ok ? 16 : 0);
+  }
+}
+
 /* Starts copying `rows` rows of a swizzled tile of CH chunks: row_src(r) is
  * the global address of row r's first element, or NULL for a row to fill
  * with zeros; chunks at or past valid_chunks are zero-filled too. Every
  * thread of the block (tid of nthreads) takes its share; `any` is a valid
- * global address used when nothing is read. */
+ * global address used when nothing is read. row_src is called once per
+ * chunk: keep it cheap (the paged gather, whose rows go through a page
+ * table, copies row by row with tk_copy_row instead). */
 template <int CH, typename RowSrc>
 static __device__ __forceinline__ void tk_copy_tile(char *tile, int rows, int valid_chunks,
                                                     RowSrc row_src, const void *any, int tid,

@@ -1,27 +1,8 @@
-/* attention_pipelined.cu: the cuda_pipelined entry points: whether the
- * device and the binary can run it, whether a call's layout suits its
- * tensor maps, and the dispatch on the element type. */
+/* attention_pipelined.cu: the cuda_pipelined entry points: whether a
+ * call's layout suits its tensor maps, and the dispatch on the element
+ * type. Whether the device and the binary can run it: impls/cuda/sm90a.h. */
 #include "impls/cuda/attention_pipelined.cuh"
 #include "runtime/tensor.h"
-
-extern "C" int tk_cuda_attention_pipelined_available(int device) {
-  int major = 0, minor = 0, current = 0;
-  if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess ||
-      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess ||
-      major != 9 || minor != 0 || cudaGetDevice(&current) != cudaSuccess) {
-    cudaGetLastError();
-    return 0;
-  }
-  struct cudaFuncAttributes attr;
-  cudaError_t e = cudaSetDevice(device);
-  if (e == cudaSuccess) e = cudaFuncGetAttributes(&attr, tk_attention_pipelined_probe_kernel());
-  cudaSetDevice(current);
-  if (e != cudaSuccess) {
-    cudaGetLastError();
-    return 0;
-  }
-  return attr.ptxVersion >= 90; /* built from compute_90a, not JIT-compiled from older PTX */
-}
 
 extern "C" int tk_cuda_attention_pipelined_fits(const tk_cuda_attention_args *a) {
   int dp, dvp;

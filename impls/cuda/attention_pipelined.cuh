@@ -14,17 +14,18 @@
  * shared memory. The product S of tile j + 1 is issued before O += P V of
  * tile j, so the softmax of one tile runs while the tensor cores work on
  * the next. The code exists only for sm_90a; elsewhere the kernel is
- * empty and tk_cuda_attention_pipelined_available says no. */
+ * empty and tk_cuda_sm90a_available (impls/cuda/sm90a.h) says no. */
 #ifndef TK_IMPLS_CUDA_ATTENTION_PIPELINED_CUH
 #define TK_IMPLS_CUDA_ATTENTION_PIPELINED_CUH
 
 #include <cuda_runtime.h>
 
 #include "impls/cuda/attention_cuda.h"
-#include "impls/cuda/attention_launch.cuh"
 #include "impls/cuda/attention_mma.cuh"
 #include "impls/cuda/attention_wgmma.cuh"
+#include "impls/cuda/launch_cache.h"
 #include "impls/cuda/ptx_mbarrier.cuh"
+#include "impls/cuda/tma_map.h"
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define TK_PIPELINED_SM90A 1
@@ -257,18 +258,21 @@ static inline int tk_pipelined_map(CUtensorMap *map, int is_bf16, const void *p,
   const uint64_t strides[3] = {tk_tma_stride(s[1], T, any), tk_tma_stride(s[2], H, any),
                                tk_tma_stride(s[0], B, any)};
   const uint32_t box[4] = {64, (uint32_t)rows, 1, 1};
-  return tk_tma_encode_4d_b16(map, is_bf16, p, dims, strides, box);
+  return tk_tma_map_b16(map, is_bf16, p, 4, dims, strides, box);
 }
 
-/* Launches the kernel of one compiled shape. */
+/* Launches the kernel of one compiled shape. With Tk = 0 there is no K or
+ * V to map (the driver rejects a zero dim): every CTA then sees no key and
+ * loads no K/V tile, so those maps stay blank and the kernel only writes
+ * out 0 and lse -inf. */
 template <typename T, int DP, int DVP, int BK, int NC>
 static cudaError_t tk_pipelined_launch_shape(const tk_cuda_attention_args &a,
                                              const tk_cuda_pipelined_config &c, cudaStream_t stream) {
   constexpr bool BF16 = tk_b16<T>::is_bf16;
-  CUtensorMap qmap, kmap, vmap;
+  CUtensorMap qmap, kmap{}, vmap{};
   if (tk_pipelined_map(&qmap, BF16, a.q, a.sq, a.B, a.Tq, a.Hq, a.D, 64 * NC) ||
-      tk_pipelined_map(&kmap, BF16, a.k, a.sk, a.B, a.Tk, a.Hkv, a.D, BK) ||
-      tk_pipelined_map(&vmap, BF16, a.v, a.sv, a.B, a.Tk, a.Hkv, a.Dv, BK))
+      (a.Tk > 0 && (tk_pipelined_map(&kmap, BF16, a.k, a.sk, a.B, a.Tk, a.Hkv, a.D, BK) ||
+                    tk_pipelined_map(&vmap, BF16, a.v, a.sv, a.B, a.Tk, a.Hkv, a.Dv, BK))))
     return cudaErrorInvalidValue;
   auto kernel = tk_pipelined_kernel<T, DP, DVP, BK, NC>;
   const long long smem = tk_pipelined_smem(DP, DVP, BK, NC, c.stages);
@@ -299,9 +303,5 @@ cudaError_t tk_attention_pipelined_bf16(const tk_cuda_attention_args &a,
                                         const tk_cuda_pipelined_config &c, cudaStream_t stream);
 cudaError_t tk_attention_pipelined_f16(const tk_cuda_attention_args &a,
                                        const tk_cuda_pipelined_config &c, cudaStream_t stream);
-
-/* The address of one pipelined kernel, for asking the runtime what code it
- * holds for the device. */
-const void *tk_attention_pipelined_probe_kernel(void);
 
 #endif

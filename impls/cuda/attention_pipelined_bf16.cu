@@ -5,7 +5,3 @@ cudaError_t tk_attention_pipelined_bf16(const tk_cuda_attention_args &a,
                                         const tk_cuda_pipelined_config &c, cudaStream_t stream) {
   return tk_pipelined_launch<__nv_bfloat16>(a, c, stream);
 }
-
-const void *tk_attention_pipelined_probe_kernel(void) {
-  return (const void *)tk_pipelined_kernel<__nv_bfloat16, 64, 64, 64, 1>;
-}

@@ -5,6 +5,7 @@
 
 #include "impls/cuda/attention_index.h"
 #include "impls/cuda/attention_record_common.h"
+#include "impls/cuda/sm90a.h"
 #include "runtime/status.h"
 
 static const tk_param_def params[] = {TK_PARAM(tk_cuda_pipelined_config, consumers, 1, 2),
@@ -37,24 +38,13 @@ static int valid(const tk_problem *p, const void *config, char *why, size_t len)
 
 static const tk_config_space space = TK_CONFIG_SPACE(tk_cuda_pipelined_config, params, valid);
 
-/* Whether each device holds the pipelined code: -1 not asked yet. */
-static int device_ok[TK_MAX_CUDA_DEVICES] = {-1, -1, -1, -1, -1, -1, -1, -1,
-                                             -1, -1, -1, -1, -1, -1, -1, -1};
-
 /* Compute capability 9.0 with the sm_90a code in this binary, and a
  * layout the tensor maps take. */
 static int supports(const tk_problem *p, const tk_device_info *dev, char *why, size_t len) {
   tk_cuda_attention_args a;
-  if (!tk_cuda_cc_at_least(dev, p->device_id, 9, 0, why, len) ||
+  if (!tk_cuda_sm90a_or_why(dev, p->device_id, why, len) ||
       !tk_cuda_attention_args_of(&p->u.attention, &a, why, len))
     return 0;
-  int *ok = &device_ok[p->device_id];
-  if (*ok < 0) *ok = tk_cuda_attention_pipelined_available(p->device_id);
-  if (!*ok) {
-    snprintf(why, len, "needs sm_90a code (compute capability 9.0, built for 90a); device %d is %s",
-             p->device_id, dev->cuda[p->device_id].name);
-    return 0;
-  }
   if (!tk_cuda_attention_pipelined_fits(&a)) {
     snprintf(why, len, "needs bf16/f16, D and Dv multiples of 8 up to 256, 16-byte aligned rows");
     return 0;

@@ -2,8 +2,8 @@
  * (float32 inputs, head dims outside the tensor-core buckets, unaligned
  * layouts): one CTA per 16 query rows of one (batch, head). */
 #include "impls/cuda/attention_cuda.h"
-#include "impls/cuda/attention_launch.cuh"
 #include "impls/cuda/attention_scalar.cuh"
+#include "impls/cuda/launch_cache.h"
 #include "runtime/tensor.h"
 
 /* Attention of 16 query rows of one (batch, head) in float32. */

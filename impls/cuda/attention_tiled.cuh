@@ -17,8 +17,8 @@
 #include <cuda_runtime.h>
 
 #include "impls/cuda/attention_cuda.h"
-#include "impls/cuda/attention_launch.cuh"
 #include "impls/cuda/attention_mma.cuh"
+#include "impls/cuda/launch_cache.h"
 
 /* Attention of one CTA's block_q query rows of one (batch, head), as the
  * file comment describes; blockDim.x = 32 * block_q / (16 MT). */

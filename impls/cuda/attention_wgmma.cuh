@@ -2,8 +2,7 @@
  * ptx_wgmma.cuh / ptx_tma.cuh: wgmma m64n64k16 with both operands in shared
  * memory, wgmma with A from registers and B N-major (transposed) in shared
  * memory (the P V product), register fences for those A fragments, and
- * 4-D TMA tile loads with their tensor maps. Use the device parts only in
- * code compiled for sm_90a. */
+ * 4-D TMA tile loads. Use them only in code compiled for sm_90a. */
 #ifndef TK_IMPLS_CUDA_ATTENTION_WGMMA_CUH
 #define TK_IMPLS_CUDA_ATTENTION_WGMMA_CUH
 
@@ -101,24 +100,6 @@ static __device__ __forceinline__ void tk_tma_load_4d(void *dst, const CUtensorM
       " [%0], [%1, {%3, %4, %5, %6}], [%2];\n" ::"r"(tk_smem_u32(dst)),
       "l"((uint64_t)map), "r"(tk_smem_u32(bar)), "r"(c0), "r"(c1), "r"(c2), "r"(c3)
       : "memory");
-}
-
-/* Encodes a 4-D tiled map of 16-bit elements (bf16 when is_bf16): dims[0]
- * innermost and contiguous, byte strides[i] of dim i + 1 (multiples of 16),
- * boxes of box[] elements (box[0] = 64: one 128-byte swizzle row), zero fill
- * outside. Returns 0 on success. */
-static inline int tk_tma_encode_4d_b16(CUtensorMap *map, int is_bf16, const void *base,
-                                       const uint64_t dims[4], const uint64_t strides[3],
-                                       const uint32_t box[4]) {
-  PFN_cuTensorMapEncodeTiled_v12000 encode = tk_tma_encode_fn();
-  if (!encode) return -1;
-  const cuuint32_t elem_strides[4] = {1, 1, 1, 1};
-  CUresult r = encode(map, is_bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
-                      4, const_cast<void *>(base), (const cuuint64_t *)dims,
-                      (const cuuint64_t *)strides, (const cuuint32_t *)box, elem_strides,
-                      CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                      CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  return r == CUDA_SUCCESS ? 0 : (int)r;
 }
 
 #endif

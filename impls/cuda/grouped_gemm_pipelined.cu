@@ -30,9 +30,11 @@
 #include "impls/cuda/grouped_gemm_cuda.h"
 #include "impls/cuda/grouped_gemm_schedule.cuh"
 #include "impls/cuda/grouped_gemm_store.cuh"
+#include "impls/cuda/launch_cache.h"
 #include "impls/cuda/ptx_mbarrier.cuh"
 #include "impls/cuda/ptx_tma.cuh"
 #include "impls/cuda/ptx_wgmma.cuh"
+#include "impls/cuda/tma_map.h"
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define TK_PIPELINED_DEVICE 1
@@ -210,28 +212,28 @@ int encode_maps(const tk_cuda_gg *p, int bn, CUtensorMap *ma, CUtensorMap *mb) {
   uint64_t M = (uint64_t)p->M, K = (uint64_t)p->K, N = (uint64_t)p->N, G = (uint64_t)p->G;
   uint64_t a_dims[2] = {K, M}, a_strides[1] = {(uint64_t)p->lhs_s0 * 2};
   uint32_t a_box[2] = {64, p->layout == TK_GG_TN ? 64u : (uint32_t)BM};
-  if (tk_tma_encode_b16(ma, bf16, p->lhs, 2, a_dims, a_strides, a_box)) return -1;
+  if (tk_tma_map_b16(ma, bf16, p->lhs, 2, a_dims, a_strides, a_box)) return -1;
   if (p->layout == TK_GG_TN) {
     uint64_t dims[2] = {N, M}, strides[1] = {(uint64_t)p->rhs_s0 * 2};
     uint32_t box[2] = {64, 64};
-    return tk_tma_encode_b16(mb, bf16, p->rhs, 2, dims, strides, box);
+    return tk_tma_map_b16(mb, bf16, p->rhs, 2, dims, strides, box);
   }
   uint64_t strides[2] = {(uint64_t)p->rhs_s1 * 2, (uint64_t)p->rhs_s0 * 2};
   if (p->layout == TK_GG_NN) {
     uint64_t dims[3] = {N, K, G};
     uint32_t box[3] = {64, 64, 1};
-    return tk_tma_encode_b16(mb, bf16, p->rhs, 3, dims, strides, box);
+    return tk_tma_map_b16(mb, bf16, p->rhs, 3, dims, strides, box);
   }
   uint64_t dims[3] = {K, N, G};
   uint32_t box[3] = {64, (uint32_t)bn, 1};
-  return tk_tma_encode_b16(mb, bf16, p->rhs, 3, dims, strides, box);
+  return tk_tma_map_b16(mb, bf16, p->rhs, 3, dims, strides, box);
 }
 
 template <bool BF16, int L, int BN>
 cudaError_t launch(const CUtensorMap &ma, const CUtensorMap &mb, const tk_gg_common &a, int grid,
                    size_t smem, cudaStream_t st) {
-  cudaError_t e = cudaFuncSetAttribute(gg_pipelined_kernel<BF16, L, BN>,
-                                       cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+  cudaError_t e = tk_cuda_prepare_launch((const void *)gg_pipelined_kernel<BF16, L, BN>,
+                                         (long long)smem, grid);
   if (e != cudaSuccess) return e;
   gg_pipelined_kernel<BF16, L, BN><<<grid, THREADS, smem, st>>>(ma, mb, a);
   return cudaGetLastError();

@@ -1,6 +1,7 @@
 /* grouped_gemm_pipelined_record.c: the cuda_pipelined grouped GEMM record
- * (grouped_gemm_pipelined.cu): compute capability 9.0 (sm_90a code), bf16
- * and f16 operands aligned for the copy engine, every layout.
+ * (grouped_gemm_pipelined.cu): compute capability 9.0 and this binary's
+ * sm_90a code for it (impls/cuda/sm90a.h), bf16 and f16 operands aligned
+ * for the copy engine, every layout.
  *
  * Config space: block_n (128 or 256; block_m is 128, one 64-row half per
  * consumer warpgroup), stages of the TMA ring (3 or 4), swizzle = row tiles
@@ -12,6 +13,7 @@
 
 #include "impls/cuda/grouped_gemm_record_common.h"
 #include "impls/cuda/record_common.h"
+#include "impls/cuda/sm90a.h"
 #include "runtime/status.h"
 
 static const tk_param_def params[] = {TK_PARAM(tk_cuda_gg_pipelined_cfg, block_n, 128, 256),
@@ -22,10 +24,7 @@ static const tk_config_space space = TK_CONFIG_SPACE(tk_cuda_gg_pipelined_cfg, p
 static int pipelined_supports(const tk_problem *p, const tk_device_info *dev, char *why,
                               size_t len) {
   const tk_cuda_device *d = &dev->cuda[p->device_id];
-  if (d->cc_major != 9 || d->cc_minor != 0) {
-    snprintf(why, len, "unsupported: needs compute capability 9.0 (sm_90a: TMA and wgmma)");
-    return 0;
-  }
+  if (!tk_cuda_sm90a_or_why(dev, p->device_id, why, len)) return 0;
   if (p->dtype != TK_BF16 && p->dtype != TK_F16) {
     snprintf(why, len, "unsupported: bf16 and f16 only");
     return 0;

@@ -13,6 +13,7 @@
 #include "impls/cuda/grouped_gemm_cuda.h"
 #include "impls/cuda/grouped_gemm_schedule.cuh"
 #include "impls/cuda/grouped_gemm_store.cuh"
+#include "impls/cuda/launch_cache.h"
 #include "impls/cuda/ptx_cp_async.cuh"
 #include "impls/cuda/ptx_mma.cuh"
 
@@ -273,10 +274,9 @@ size_t smem_bytes(int stages) {
 template <class P>
 cudaError_t launch(const TiledArgs &a, int64_t items, cudaStream_t stream) {
   size_t smem = smem_bytes<P>(a.c.stages);
-  cudaError_t e = cudaFuncSetAttribute(gg_tiled_kernel<P>,
-                                       cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
-  if (e != cudaSuccess) return e;
   int64_t grid = items < (1 << 30) ? items : (1 << 30);
+  cudaError_t e = tk_cuda_prepare_launch((const void *)gg_tiled_kernel<P>, (long long)smem, grid);
+  if (e != cudaSuccess) return e;
   gg_tiled_kernel<P><<<(unsigned)grid, P::THREADS, smem, stream>>>(a);
   return cudaGetLastError();
 }

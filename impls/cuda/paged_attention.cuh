@@ -16,15 +16,17 @@
  * (16 each) and 4 / MW along the keys of every tile (BK / (4 / MW) each,
  * merged across warps at the end). K/V rows are gathered with 16-byte
  * cp.async through the sequence's page ids, staged TK_PAGED_PAGE_WINDOW at
- * a time in shared memory, `stages` tiles deep. */
+ * a time in shared memory, `stages` tiles deep; 8 threads copy a row, and
+ * each looks the row's page up once for both K and V (not once per
+ * 16-byte chunk). */
 #ifndef TK_IMPLS_CUDA_PAGED_ATTENTION_CUH
 #define TK_IMPLS_CUDA_PAGED_ATTENTION_CUH
 
 #include <cuda_runtime.h>
 
 #include "impls/cuda/attention_cuda.h"
-#include "impls/cuda/attention_launch.cuh"
 #include "impls/cuda/attention_mma.cuh"
+#include "impls/cuda/launch_cache.h"
 
 /* One CTA's unit: sequence s, its first query row `first` in q, q_len, its
  * kv_len, the unit's first (query, head) row r0 and how many rows it has. */
@@ -107,22 +109,23 @@ __global__ void __launch_bounds__(128)
   auto stage_pages = [&](int p0) {
     for (int i = tid; i < PW; i += 128) pages[i] = p0 + i < a.max_pages ? bt[(int64_t)(p0 + i) * a.sbt[1]] : -1;
   };
-  /* Key j's K (which = 0) or V row, NULL for a page id outside the cache. */
-  auto key_row = [&](int j, int which) -> const void * {
-    const int id = pages[j / ps - w0];
-    if (id < 0 || id >= a.P) return nullptr;
-    const int64_t *st = which ? a.sv : a.sk;
-    return (const T *)(which ? a.v_cache : a.k_cache) + id * st[0] + (int64_t)(j % ps) * st[1] + hkv * st[2];
-  };
+  /* Starts copying the K and V tiles of keys ka + t BK .. + BK - 1 into
+   * ring slot s, 8 threads a row (tk_copy_row): each thread finds the page
+   * of each row it copies once, for both K and V; keys at or past kb and
+   * page ids outside the cache give zero rows. */
   auto load_kv = [&](int t, int s) {
-    const int j0 = ka + t * BK;
-    char *kt = ring + s * stage_bytes;
-    tk_copy_tile<CHQ>(
-        kt, BK, a.D / 8, [&](int r) { return j0 + r < kb ? key_row(j0 + r, 0) : nullptr; },
-        a.k_cache, tid, 128);
-    tk_copy_tile<CHV>(
-        kt + 2 * BK * DP, BK, a.Dv / 8, [&](int r) { return j0 + r < kb ? key_row(j0 + r, 1) : nullptr; },
-        a.v_cache, tid, 128);
+    constexpr int TPR = TK_COPY_ROW_THREADS;
+    const int j0 = ka + t * BK, c0 = tid % TPR;
+    char *kt = ring + s * stage_bytes, *vt = kt + 2 * BK * DP;
+    for (int r = tid / TPR; r < BK; r += 128 / TPR) {
+      const int j = j0 + r, id = j < kb ? pages[j / ps - w0] : -1;
+      const bool ok = id >= 0 && id < a.P;
+      const int64_t in_page = j % ps;
+      tk_copy_row<CHQ>(kt, r, ok ? (const char *)((const T *)a.k_cache + id * a.sk[0] + in_page * a.sk[1] + hkv * a.sk[2]) : nullptr,
+                       a.D / 8, a.k_cache, c0);
+      tk_copy_row<CHV>(vt, r, ok ? (const char *)((const T *)a.v_cache + id * a.sv[0] + in_page * a.sv[1] + hkv * a.sv[2]) : nullptr,
+                       a.Dv / 8, a.v_cache, c0);
+    }
   };
 
   /* This warp's rows (CTA rows mw * 16 + 0..15) and this thread's two. */

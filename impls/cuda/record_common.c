@@ -6,15 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "impls/cuda/launch_cache.h"
+#include "runtime/cuda/cuda_attr.h"
 #include "runtime/cuda/cuda_memory.h"
 
 long long tk_cuda_smem_limit(int device) {
-  int v = 0;
-  if (cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) != cudaSuccess) {
-    cudaGetLastError();
-    return 0;
-  }
-  return v;
+  return tk_cuda_device_attr(device, cudaDevAttrMaxSharedMemoryPerBlockOptin);
 }
 
 int tk_cuda_cc_at_least(const tk_device_info *dev, int device, int major, int minor, char *why,
@@ -55,7 +52,9 @@ tk_status tk_cuda_enqueue_on(int device, int (*enqueue)(void *arg), void *arg, c
   int prev;
   tk_status s = tk_cuda_use_device(device, &prev);
   if (s != TK_OK) return s;
+  const int outer = tk_cuda_set_launch_device(device);
   int err = enqueue(arg);
+  tk_cuda_set_launch_device(outer);
   tk_cuda_restore_device(prev);
   return tk_cuda_status(err, what);
 }

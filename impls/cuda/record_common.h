@@ -10,7 +10,7 @@
 #include "kernels/impl.h"
 
 /* The opt-in shared memory per block of CUDA device `device` (bytes), 0
- * when the runtime cannot say. */
+ * when the runtime cannot say (asked once per device). */
 long long tk_cuda_smem_limit(int device);
 
 /* 1 if CUDA device `device` of dev has compute capability at least
@@ -28,8 +28,9 @@ int tk_cuda_only_config(const tk_config_space *s, const void *config, const void
                         size_t len);
 
 /* Runs an enqueue returning a cudaError_t on device `device`: switches to
- * it, calls enqueue(arg), switches back; the error becomes a status naming
- * `what` (e.g. "attention (cuda_tiled)"). */
+ * it, makes it the launch device of impls/cuda/launch_cache.h (so the
+ * launches ask the runtime nothing), calls enqueue(arg), switches back;
+ * the error becomes a status naming `what` (e.g. "attention (cuda_tiled)"). */
 tk_status tk_cuda_enqueue_on(int device, int (*enqueue)(void *arg), void *arg, const char *what);
 
 #endif

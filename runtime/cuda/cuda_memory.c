@@ -4,6 +4,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "runtime/cuda/cuda_attr.h"
 #include "runtime/status.h"
 
 tk_status tk_cuda_status(int err, const char *what) {
@@ -23,8 +24,7 @@ void tk_cuda_restore_device(int previous) { cudaSetDevice(previous); }
 
 /* 1 if `device` supports stream-ordered allocation (memory pools). */
 static int has_pools(int device) {
-  int v = 0;
-  return cudaDeviceGetAttribute(&v, cudaDevAttrMemoryPoolsSupported, device) == cudaSuccess && v;
+  return tk_cuda_device_attr(device, cudaDevAttrMemoryPoolsSupported) != 0;
 }
 
 tk_status tk_cuda_workspace_alloc(int device, size_t bytes, void *stream, void **out) {
