@@ -20,7 +20,7 @@
 #include <cuda_runtime.h>
 
 #include "impls/cuda/attention_backward_cuda.h"
-#include "impls/cuda/attention_launch.cuh"
+#include "impls/cuda/launch_cache.h"
 #include "impls/cuda/attention_mma.cuh"
 #include "runtime/tensor.h"
 
