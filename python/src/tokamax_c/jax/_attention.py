@@ -38,13 +38,26 @@ def _mask_attrs(p: _Params) -> dict:
                 softcap=p.softcap, scale=p.scale, impl=p.impl, config=p.config)
 
 
+def _rows_below(lens, x):
+    """bool [B,T]: rows of x ([B,T,...]) below each batch's valid length."""
+    return jnp.arange(x.shape[1])[None, :] < lens[:, None]
+
+
 def _forward(p: _Params, q, k, v, q_lens, kv_lens, with_lse: bool):
     out = jax.ShapeDtypeStruct((*q.shape[:-1], v.shape[-1]) if q.ndim and v.ndim else (), q.dtype)
     results = [out] + ([jax.ShapeDtypeStruct(_lse_shape(q), jnp.float32)] if with_lse else [])
     r = _targets.call("attention", results, [q, k, v, q_lens, kv_lens], "broadcast_all",
                       has_q_lens=q_lens is not None, has_kv_lens=kv_lens is not None,
                       return_lse=with_lse, **_mask_attrs(p))
-    return (r[0], r[1]) if with_lse else (r[0], None)
+    out, lse = (r[0], r[1]) if with_lse else (r[0], None)
+    if q_lens is not None and out.ndim == 4:
+        # The library leaves rows past q_lens unwritten, and XLA's buffers
+        # are not initialised: define them (output 0, lse -inf).
+        valid = _rows_below(q_lens, q)
+        out = jnp.where(valid[:, :, None, None], out, jnp.zeros((), out.dtype))
+        if lse is not None:
+            lse = jnp.where(valid[:, None, :], lse, -jnp.inf)
+    return out, lse
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
@@ -68,6 +81,12 @@ def _attention_bwd(p: _Params, residuals, cotangent):
         "attention_backward", results, [q, k, v, out, dout.astype(out.dtype), lse, q_lens, kv_lens],
         "broadcast_all", has_q_lens=q_lens is not None, has_kv_lens=kv_lens is not None,
         **_mask_attrs(p))
+    if q_lens is not None:  # the gradient is zero past the valid lengths
+        dq = jnp.where(_rows_below(q_lens, q)[:, :, None, None], dq, jnp.zeros((), dq.dtype))
+    if kv_lens is not None:
+        valid = _rows_below(kv_lens, k)[:, :, None, None]
+        dk = jnp.where(valid, dk, jnp.zeros((), dk.dtype))
+        dv = jnp.where(valid, dv, jnp.zeros((), dv.dtype))
     return dq, dk, dv, None, None
 
 
@@ -92,7 +111,8 @@ def attention(
 ) -> Any:
     """Attention as an XLA custom call (``tk_attention``): the same
     arguments and conventions as :func:`tokamax_c.attention` (causal masks
-    aligned bottom-right; a row that sees no key gives 0).
+    aligned bottom-right; a row that sees no key gives 0), except that rows
+    past ``q_lens`` are defined here: output 0, lse -inf.
 
     Differentiable in q, k and v through ``tk_attention_backward`` (the
     forward saves lse); the returned lse carries no gradient
