@@ -285,3 +285,13 @@ def test_set_context(rng):
     finally:
         tkj.set_context(None)
     assert tkj.get_context() is tk.default_context()
+
+
+def test_rows_that_see_no_key_are_zero_inside_jit(rng):
+    # causal, 3 valid keys for 6 queries: rows 0-2 see none (JAX's own
+    # attention gives such rows the mean of v instead: docs/python.md)
+    q = randn(rng, (1, 6, 1, 8), np.float32)
+    out, lse = jax.jit(lambda q: tkj.attention(q, q, q, causal=True, kv_lens=jnp.array([3], jnp.int32),
+                                               return_lse=True))(q)
+    assert (np.asarray(out)[0, :3] == 0).all() and np.isneginf(np.asarray(lse)[0, 0, :3]).all()
+    assert (np.asarray(out)[0, 3:] != 0).all()
