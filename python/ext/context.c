@@ -3,9 +3,9 @@
 #include "context.h"
 
 #include <stdlib.h>
+#include <structmember.h>
 
 #include "errors.h"
-#include <structmember.h>
 
 static PyObject *context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
   static char *names[] = {"num_threads", "cache_path", "tune_on_miss", "cuda_stream", NULL};
@@ -38,10 +38,8 @@ static PyObject *context_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
   }
   tk_context *ctx = NULL;
   tk_status s;
-  Py_BEGIN_ALLOW_THREADS
-  s = tk_context_create(&o, &ctx);
-  Py_END_ALLOW_THREADS
-  if (s != TK_OK) {
+  Py_BEGIN_ALLOW_THREADS s = tk_context_create(&o, &ctx);
+  Py_END_ALLOW_THREADS if (s != TK_OK) {
     Py_DECREF(cache_path);
     return tkpy_raise_status(s, NULL);
   }
@@ -106,8 +104,8 @@ static PyMethodDef context_methods[] = {
 static PyGetSetDef context_getset[] = {
     {"num_threads", (getter)context_num_threads, NULL, "Threads the context computes with.", NULL},
     {"address", (getter)context_address, NULL, "The tk_context pointer, as an int.", NULL},
-    {"cuda_stream", (getter)context_cuda_stream, NULL, "The cudaStream_t for CUDA calls (0: default).",
-     NULL},
+    {"cuda_stream", (getter)context_cuda_stream, NULL,
+     "The cudaStream_t for CUDA calls (0: default).", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyMemberDef context_members[] = {
@@ -120,8 +118,7 @@ static PyMemberDef context_members[] = {
     {NULL, 0, 0, 0, NULL}};
 
 PyTypeObject tkpy_context_type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "tokamax_c._C.Context",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tokamax_c._C.Context",
     .tp_basicsize = sizeof(tkpy_context),
     .tp_dealloc = (destructor)context_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,

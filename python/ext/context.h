@@ -8,8 +8,7 @@
 #include "tokamax.h"
 
 typedef struct {
-  PyObject_HEAD
-  tk_context *ctx;
+  PyObject_HEAD tk_context *ctx;
   void *cuda_stream;
   PyObject *cache_path; /* str or None, as given */
   int requested_threads;

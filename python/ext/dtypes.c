@@ -32,10 +32,17 @@ int tkpy_dtype_of_array(PyArrayObject *a, const char *op, const char *name, DLDa
   out->lanes = 1;
   out->bits = (uint8_t)bits;
   switch (d->kind) {
-    case 'f': out->code = kDLFloat; return 0;
-    case 'i': out->code = kDLInt; return 0;
-    case 'u': out->code = kDLUInt; return 0;
-    default: break;
+    case 'f':
+      out->code = kDLFloat;
+      return 0;
+    case 'i':
+      out->code = kDLInt;
+      return 0;
+    case 'u':
+      out->code = kDLUInt;
+      return 0;
+    default:
+      break;
   }
   if (bits == 16) {
     PyArray_Descr *bf16 = bfloat16_descr();
@@ -46,9 +53,10 @@ int tkpy_dtype_of_array(PyArrayObject *a, const char *op, const char *name, DLDa
     }
   }
   PyObject *text = PyObject_Str((PyObject *)d);
-  tkpy_raise_invalid("%s: %s has NumPy dtype %s; the library takes float32, float16 or bfloat16 "
-                     "(ml_dtypes) data and int32 indices",
-                     op, name, text ? PyUnicode_AsUTF8(text) : "?");
+  tkpy_raise_invalid(
+      "%s: %s has NumPy dtype %s; the library takes float32, float16 or bfloat16 "
+      "(ml_dtypes) data and int32 indices",
+      op, name, text ? PyUnicode_AsUTF8(text) : "?");
   Py_XDECREF(text);
   return -1;
 }
@@ -62,17 +70,27 @@ PyArray_Descr *tkpy_descr_of(DLDataType dt, const char *op, const char *name) {
   }
   int type = -1;
   if (dt.lanes == 1 && dt.code == kDLFloat)
-    type = dt.bits == 16 ? NPY_FLOAT16 : dt.bits == 32 ? NPY_FLOAT32 : dt.bits == 64 ? NPY_FLOAT64 : -1;
+    type = dt.bits == 16   ? NPY_FLOAT16
+           : dt.bits == 32 ? NPY_FLOAT32
+           : dt.bits == 64 ? NPY_FLOAT64
+                           : -1;
   else if (dt.lanes == 1 && dt.code == kDLInt)
-    type = dt.bits == 8 ? NPY_INT8 : dt.bits == 16 ? NPY_INT16 : dt.bits == 32 ? NPY_INT32
-         : dt.bits == 64 ? NPY_INT64 : -1;
+    type = dt.bits == 8    ? NPY_INT8
+           : dt.bits == 16 ? NPY_INT16
+           : dt.bits == 32 ? NPY_INT32
+           : dt.bits == 64 ? NPY_INT64
+                           : -1;
   else if (dt.lanes == 1 && dt.code == kDLUInt)
-    type = dt.bits == 8 ? NPY_UINT8 : dt.bits == 16 ? NPY_UINT16 : dt.bits == 32 ? NPY_UINT32
-         : dt.bits == 64 ? NPY_UINT64 : -1;
+    type = dt.bits == 8    ? NPY_UINT8
+           : dt.bits == 16 ? NPY_UINT16
+           : dt.bits == 32 ? NPY_UINT32
+           : dt.bits == 64 ? NPY_UINT64
+                           : -1;
   if (type < 0) {
-    tkpy_raise_invalid("%s: cannot allocate %s: DLPack dtype code %d, %d bits, %d lanes has no "
-                       "NumPy dtype; pass it with out=",
-                       op, name, dt.code, dt.bits, dt.lanes);
+    tkpy_raise_invalid(
+        "%s: cannot allocate %s: DLPack dtype code %d, %d bits, %d lanes has no "
+        "NumPy dtype; pass it with out=",
+        op, name, dt.code, dt.bits, dt.lanes);
     return NULL;
   }
   return PyArray_DescrFromType(type);

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static PyObject *base_class;    /* tokamax_c.TokamaxError */
+static PyObject *base_class;     /* tokamax_c.TokamaxError */
 static PyObject *status_classes; /* dict: int status -> subclass */
 
 PyObject *tkpy_set_error_classes(PyObject *self, PyObject *args) {

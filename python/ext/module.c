@@ -3,18 +3,17 @@
  * requests), and introspection; the Python layer (tokamax_c/_ops.py) gives
  * them keyword arguments. */
 #define TKPY_NUMPY_IMPORT
-#include "numpy_api.h"
-
 #include "context.h"
 #include "errors.h"
+#include "numpy_api.h"
 #include "op_entry.h"
 #include "plan.h"
 #include "request.h"
 
-#define OP_FUNCTION(name)                                                                 \
-  static PyObject *py_##name(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {   \
-    (void)self;                                                                           \
-    return tkpy_call_op(&tkpy_op_##name, args, nargs);                                    \
+#define OP_FUNCTION(name)                                                               \
+  static PyObject *py_##name(PyObject *self, PyObject *const *args, Py_ssize_t nargs) { \
+    (void)self;                                                                         \
+    return tkpy_call_op(&tkpy_op_##name, args, nargs);                                  \
   }
 OP_FUNCTION(attention)
 OP_FUNCTION(grouped_gemm)
@@ -101,9 +100,15 @@ static PyMethodDef methods[] = {
     {"_set_error_classes", tkpy_set_error_classes, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_C", "libkernels, bound for tokamax_c (see tokamax_c's functions).", -1,
-    methods, NULL, NULL, NULL, NULL};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT,
+                                    "_C",
+                                    "libkernels, bound for tokamax_c (see tokamax_c's functions).",
+                                    -1,
+                                    methods,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    NULL};
 
 PyMODINIT_FUNC PyInit__C(void) {
   import_array();
@@ -119,7 +124,8 @@ PyMODINIT_FUNC PyInit__C(void) {
       PyModule_AddIntConstant(m, "REQUEST_SUPPORTS", TKPY_REQUEST_SUPPORTS) < 0 ||
       PyModule_AddIntConstant(m, "REQUEST_TIME", TKPY_REQUEST_TIME) < 0 ||
       PyModule_AddIntConstant(m, "HAVE_ATTENTION_BACKWARD", TKPY_HAVE_ATTENTION_BACKWARD) < 0 ||
-      PyModule_AddIntConstant(m, "HAVE_MOE_UNPERMUTE_BACKWARD", TKPY_HAVE_MOE_UNPERMUTE_BACKWARD) < 0) {
+      PyModule_AddIntConstant(m, "HAVE_MOE_UNPERMUTE_BACKWARD", TKPY_HAVE_MOE_UNPERMUTE_BACKWARD) <
+          0) {
     Py_DECREF(m);
     return NULL;
   }

@@ -51,6 +51,11 @@ int tkpy_bool_arg(PyObject *obj, const char *op, const char *name, int *out);
 /* Records an output (a new reference, may be None) as returned item. */
 void tkpy_call_return(tkpy_call *c, PyObject *obj);
 
+/* tkpy_output (tensors.h) for output `name` of the call, recording what it
+ * returns for it. 0, or -1 with an exception set. */
+int tkpy_call_output(tkpy_call *c, PyObject *obj, const char *name, int ndim, const int64_t *shape,
+                     DLDataType dtype, DLTensor **out);
+
 /* The op entries, defined beside their builders. */
 extern const tkpy_op tkpy_op_attention, tkpy_op_grouped_gemm, tkpy_op_moe_permute,
     tkpy_op_moe_unpermute, tkpy_op_paged_attention;

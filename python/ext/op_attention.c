@@ -39,17 +39,13 @@ static int build_attention(tkpy_call *c, PyObject *const *args) {
     out_shape[3] = v->shape[3];
     lse_shape[0] = q->shape[0], lse_shape[1] = q->shape[2], lse_shape[2] = q->shape[1];
   }
-  PyObject *out, *lse = NULL;
-  if (tkpy_output(ts, args[3], "out", 4, sized ? out_shape : NULL, sized ? q->dtype : tkpy_f32,
-                  &a->out, &out))
+  if (tkpy_call_output(c, args[3], "out", 4, sized ? out_shape : NULL, sized ? q->dtype : tkpy_f32,
+                       &a->out))
     return -1;
-  tkpy_call_return(c, out);
   want_lse = want_lse || args[4] != Py_None;
-  if (want_lse) {
-    if (tkpy_output(ts, args[4], "lse", 3, sized ? lse_shape : NULL, tkpy_f32, &a->lse, &lse))
-      return -1;
-    tkpy_call_return(c, lse);
-  }
+  if (want_lse &&
+      tkpy_call_output(c, args[4], "lse", 3, sized ? lse_shape : NULL, tkpy_f32, &a->lse))
+    return -1;
   c->single = !want_lse;
   return 0;
 }
@@ -58,20 +54,17 @@ static tk_status run_attention(tk_context *ctx, const void *args, const tk_call_
   return tk_attention(ctx, args, opts);
 }
 
-const tkpy_op tkpy_op_attention = {"attention", TK_OP_ATTENTION, 13, build_attention, run_attention};
+const tkpy_op tkpy_op_attention = {"attention", TK_OP_ATTENTION, 13, build_attention,
+                                   run_attention};
 
 #if TKPY_HAVE_ATTENTION_BACKWARD
 /* An output shaped and typed like input `like` (NULL shape when like is
  * absent, so that the library names the missing input). */
 static int output_like(tkpy_call *c, PyObject *obj, const char *name, const DLTensor *like,
                        DLTensor **out) {
-  PyObject *result;
   int ok = like && like->ndim <= TKPY_MAX_DIMS;
-  if (tkpy_output(&c->ts, obj, name, ok ? like->ndim : 0, ok ? like->shape : NULL,
-                  ok ? like->dtype : tkpy_f32, out, &result))
-    return -1;
-  tkpy_call_return(c, result);
-  return 0;
+  return tkpy_call_output(c, obj, name, ok ? like->ndim : 0, ok ? like->shape : NULL,
+                          ok ? like->dtype : tkpy_f32, out);
 }
 
 /* args: q, k, v, out, dout, lse, dq, dk, dv, q_lens, kv_lens, scale,
@@ -85,8 +78,8 @@ static int build_attention_backward(tkpy_call *c, PyObject *const *args) {
       tkpy_take(ts, args[4], "dout", 0, &dout) || tkpy_take(ts, args[5], "lse", 0, &lse) ||
       tkpy_take(ts, args[9], "q_lens", 0, &q_lens) ||
       tkpy_take(ts, args[10], "kv_lens", 0, &kv_lens) ||
-      take_mask_scalars(ts->op, args + 11, &a->scale, &a->causal, &a->window_left,
-                        &a->window_right, &a->softcap))
+      take_mask_scalars(ts->op, args + 11, &a->scale, &a->causal, &a->window_left, &a->window_right,
+                        &a->softcap))
     return -1;
   a->q = q, a->k = k, a->v = v, a->out = out, a->dout = dout, a->lse = lse;
   a->q_lens = q_lens, a->kv_lens = kv_lens;

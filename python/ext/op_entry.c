@@ -10,19 +10,18 @@
 #include "plan.h"
 #include "request.h"
 
-const tkpy_op *const tkpy_ops[] = {
-    &tkpy_op_attention,
-    &tkpy_op_grouped_gemm,
-    &tkpy_op_moe_permute,
-    &tkpy_op_moe_unpermute,
-    &tkpy_op_paged_attention,
+const tkpy_op *const tkpy_ops[] = {&tkpy_op_attention,
+                                   &tkpy_op_grouped_gemm,
+                                   &tkpy_op_moe_permute,
+                                   &tkpy_op_moe_unpermute,
+                                   &tkpy_op_paged_attention,
 #if TKPY_HAVE_ATTENTION_BACKWARD
-    &tkpy_op_attention_backward,
+                                   &tkpy_op_attention_backward,
 #endif
 #if TKPY_HAVE_MOE_UNPERMUTE_BACKWARD
-    &tkpy_op_moe_unpermute_backward,
+                                   &tkpy_op_moe_unpermute_backward,
 #endif
-    NULL};
+                                   NULL};
 
 const tkpy_op *tkpy_op_named(PyObject *name) {
   const char *s = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
@@ -39,7 +38,8 @@ const tkpy_op *tkpy_op_named(PyObject *name) {
 int tkpy_float_arg(PyObject *obj, const char *op, const char *name, float *out) {
   double v = PyFloat_AsDouble(obj);
   if (v == -1.0 && PyErr_Occurred()) {
-    PyErr_Format(PyExc_TypeError, "%s: %s must be a number, not %s", op, name, Py_TYPE(obj)->tp_name);
+    PyErr_Format(PyExc_TypeError, "%s: %s must be a number, not %s", op, name,
+                 Py_TYPE(obj)->tp_name);
     return -1;
   }
   *out = (float)v;
@@ -53,7 +53,8 @@ int tkpy_int_arg(PyObject *obj, const char *op, const char *name, int *out) {
       PyErr_Clear();
       tkpy_raise_invalid("%s: %s is out of range", op, name);
     } else {
-      PyErr_Format(PyExc_TypeError, "%s: %s must be an int, not %s", op, name, Py_TYPE(obj)->tp_name);
+      PyErr_Format(PyExc_TypeError, "%s: %s must be an int, not %s", op, name,
+                   Py_TYPE(obj)->tp_name);
     }
     return -1;
   }
@@ -75,7 +76,17 @@ int tkpy_bool_arg(PyObject *obj, const char *op, const char *name, int *out) {
   return 0;
 }
 
-void tkpy_call_return(tkpy_call *c, PyObject *obj) { c->outs[c->n_outs++] = obj; }
+void tkpy_call_return(tkpy_call *c, PyObject *obj) {
+  c->outs[c->n_outs++] = obj;
+}
+
+int tkpy_call_output(tkpy_call *c, PyObject *obj, const char *name, int ndim, const int64_t *shape,
+                     DLDataType dtype, DLTensor **out) {
+  PyObject *result;
+  if (tkpy_output(&c->ts, obj, name, ndim, shape, dtype, out, &result)) return -1;
+  tkpy_call_return(c, result);
+  return 0;
+}
 
 /* Drops everything a call holds (its outputs included). */
 static void call_discard(tkpy_call *c) {
@@ -106,7 +117,8 @@ static int options_of(PyObject *impl, PyObject *config, tk_call_options *o) {
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "impl must be a str or None");
     return -1;
   }
-  if (config != Py_None && !(o->config = PyUnicode_Check(config) ? PyUnicode_AsUTF8(config) : NULL)) {
+  if (config != Py_None &&
+      !(o->config = PyUnicode_Check(config) ? PyUnicode_AsUTF8(config) : NULL)) {
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "config must be a str or None");
     return -1;
   }
@@ -140,7 +152,8 @@ static int build(tkpy_call *c, const tkpy_op *op, tkpy_context *ctx, PyObject *c
 
 /* Answers request r about the built call c. Returns None, or NULL with an
  * exception. */
-static PyObject *answer(tkpy_request *r, const tkpy_op *op, tkpy_call *c, const tk_call_options *o) {
+static PyObject *answer(tkpy_request *r, const tkpy_op *op, tkpy_call *c,
+                        const tk_call_options *o) {
   tk_context *ctx = ((tkpy_context *)r->context)->ctx;
   PyObject *result = NULL;
   tk_status s = TK_OK;
@@ -160,12 +173,11 @@ static PyObject *answer(tkpy_request *r, const tkpy_op *op, tkpy_call *c, const 
     }
   } else {
     double t0, t1;
-    Py_BEGIN_ALLOW_THREADS
-    t0 = now_seconds();
+    Py_BEGIN_ALLOW_THREADS t0 = now_seconds();
     for (long i = 0; i < r->iters && s == TK_OK; i++) s = op->run(ctx, &c->args, o);
     t1 = now_seconds();
-    Py_END_ALLOW_THREADS
-    if (s == TK_OK && !(result = PyFloat_FromDouble((t1 - t0) / (double)r->iters))) return NULL;
+    Py_END_ALLOW_THREADS if (s == TK_OK && !(result = PyFloat_FromDouble(
+                                                 (t1 - t0) / (double)r->iters))) return NULL;
   }
   if (s != TK_OK) return tkpy_raise_status(s, NULL);
   Py_SETREF(r->result, result);
@@ -185,7 +197,8 @@ PyObject *tkpy_call_op(const tkpy_op *op, PyObject *const *args, Py_ssize_t narg
     ctx = (tkpy_context *)target;
   } else if (PyObject_TypeCheck(target, &tkpy_plan_type)) {
     plan = (tkpy_plan *)target;
-    if (plan->op != op) return tkpy_raise_invalid("%s: the plan is for %s", op->name, plan->op->name);
+    if (plan->op != op)
+      return tkpy_raise_invalid("%s: the plan is for %s", op->name, plan->op->name);
     ctx = (tkpy_context *)plan->context;
   } else if (PyObject_TypeCheck(target, &tkpy_request_type)) {
     request = (tkpy_request *)target;
@@ -205,10 +218,9 @@ PyObject *tkpy_call_op(const tkpy_op *op, PyObject *const *args, Py_ssize_t narg
     return r;
   }
   tk_status s;
-  Py_BEGIN_ALLOW_THREADS
-  s = plan ? tk_plan_run(plan->plan, &c.args) : op->run(ctx->ctx, &c.args, &o);
-  Py_END_ALLOW_THREADS
-  if (s != TK_OK) {
+  Py_BEGIN_ALLOW_THREADS s =
+      plan ? tk_plan_run(plan->plan, &c.args) : op->run(ctx->ctx, &c.args, &o);
+  Py_END_ALLOW_THREADS if (s != TK_OK) {
     call_discard(&c);
     return tkpy_raise_status(s, NULL);
   }

@@ -25,11 +25,9 @@ static int build_grouped_gemm(tkpy_call *c, PyObject *const *args) {
     else if (layout == TK_GG_TN && rhs->ndim == 2 && sizes && sizes->ndim == 1)
       ndim = 3, shape[0] = sizes->shape[0], shape[1] = lhs->shape[1], shape[2] = rhs->shape[1];
   }
-  PyObject *out;
-  if (tkpy_output(ts, args[3], "out", ndim, ndim ? shape : NULL,
-                  out_f32 || !lhs ? tkpy_f32 : lhs->dtype, &a->out, &out))
+  if (tkpy_call_output(c, args[3], "out", ndim, ndim ? shape : NULL,
+                       out_f32 || !lhs ? tkpy_f32 : lhs->dtype, &a->out))
     return -1;
-  tkpy_call_return(c, out);
   c->single = 1;
   return 0;
 }

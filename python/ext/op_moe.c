@@ -2,15 +2,6 @@
  * arguments. */
 #include "op.h"
 
-/* Takes or allocates output `name`; records it as returned. */
-static int output(tkpy_call *c, PyObject *obj, const char *name, int ndim, const int64_t *shape,
-                  DLDataType dtype, DLTensor **out) {
-  PyObject *result;
-  if (tkpy_output(&c->ts, obj, name, ndim, shape, dtype, out, &result)) return -1;
-  tkpy_call_return(c, result);
-  return 0;
-}
-
 /* args: tokens, expert_ids, num_experts, align, num_rows (< 0: the most
  * permute can need), permuted, group_sizes, dest. Returns (permuted,
  * group_sizes, dest). */
@@ -19,7 +10,8 @@ static int build_moe_permute(tkpy_call *c, PyObject *const *args) {
   tkpy_tensors *ts = &c->ts;
   DLTensor *tokens, *ids;
   int rows;
-  if (tkpy_take(ts, args[0], "tokens", 0, &tokens) || tkpy_take(ts, args[1], "expert_ids", 0, &ids) ||
+  if (tkpy_take(ts, args[0], "tokens", 0, &tokens) ||
+      tkpy_take(ts, args[1], "expert_ids", 0, &ids) ||
       tkpy_int_arg(args[2], ts->op, "num_experts", &a->num_experts) ||
       tkpy_int_arg(args[3], ts->op, "align", &a->align) ||
       tkpy_int_arg(args[4], ts->op, "num_rows", &rows))
@@ -28,16 +20,18 @@ static int build_moe_permute(tkpy_call *c, PyObject *const *args) {
   int sized = tokens && ids && tokens->ndim == 2 && ids->ndim == 2 && a->num_experts >= 0;
   int64_t R = -1, permuted_shape[2], sizes_shape[1], dest_shape[2];
   if (sized) {
-    R = rows >= 0 ? rows : tk_moe_permute_max_rows(ids->shape[0], ids->shape[1], a->num_experts, a->align);
+    R = rows >= 0 ? rows
+                  : tk_moe_permute_max_rows(ids->shape[0], ids->shape[1], a->num_experts, a->align);
     permuted_shape[0] = R, permuted_shape[1] = tokens->shape[1];
     sizes_shape[0] = a->num_experts;
     dest_shape[0] = ids->shape[0], dest_shape[1] = ids->shape[1];
   }
   sized = sized && R >= 0;
-  if (output(c, args[5], "permuted", 2, sized ? permuted_shape : NULL, sized ? tokens->dtype : tkpy_f32,
-             &a->permuted) ||
-      output(c, args[6], "group_sizes", 1, sized ? sizes_shape : NULL, tkpy_i32, &a->group_sizes) ||
-      output(c, args[7], "dest", 2, sized ? dest_shape : NULL, tkpy_i32, &a->dest))
+  if (tkpy_call_output(c, args[5], "permuted", 2, sized ? permuted_shape : NULL,
+                       sized ? tokens->dtype : tkpy_f32, &a->permuted) ||
+      tkpy_call_output(c, args[6], "group_sizes", 1, sized ? sizes_shape : NULL, tkpy_i32,
+                       &a->group_sizes) ||
+      tkpy_call_output(c, args[7], "dest", 2, sized ? dest_shape : NULL, tkpy_i32, &a->dest))
     return -1;
   return 0;
 }
@@ -61,7 +55,8 @@ static int build_moe_unpermute(tkpy_call *c, PyObject *const *args) {
   int sized = rows && dest && rows->ndim == 2 && dest->ndim == 2;
   int64_t shape[2];
   if (sized) shape[0] = dest->shape[0], shape[1] = rows->shape[1];
-  if (output(c, args[3], "out", 2, sized ? shape : NULL, sized ? rows->dtype : tkpy_f32, &a->out))
+  if (tkpy_call_output(c, args[3], "out", 2, sized ? shape : NULL, sized ? rows->dtype : tkpy_f32,
+                       &a->out))
     return -1;
   c->single = 1;
   return 0;
@@ -87,11 +82,12 @@ static int build_moe_unpermute_backward(tkpy_call *c, PyObject *const *args) {
     return -1;
   a->dout = dout, a->rows = rows, a->dest = dest, a->weights = weights;
   int rows_ok = rows && rows->ndim == 2, dest_ok = dest && dest->ndim == 2;
-  if (output(c, args[4], "d_rows", 2, rows_ok ? rows->shape : NULL, rows_ok ? rows->dtype : tkpy_f32,
-             &a->d_rows))
+  if (tkpy_call_output(c, args[4], "d_rows", 2, rows_ok ? rows->shape : NULL,
+                       rows_ok ? rows->dtype : tkpy_f32, &a->d_rows))
     return -1;
   if (weights || args[5] != Py_None) {
-    if (output(c, args[5], "d_weights", 2, dest_ok ? dest->shape : NULL, tkpy_f32, &a->d_weights))
+    if (tkpy_call_output(c, args[5], "d_weights", 2, dest_ok ? dest->shape : NULL, tkpy_f32,
+                         &a->d_weights))
       return -1;
   } else {
     Py_INCREF(Py_None);
@@ -105,8 +101,7 @@ static tk_status run_moe_unpermute_backward(tk_context *ctx, const void *args,
   return tk_moe_unpermute_backward(ctx, args, opts);
 }
 
-const tkpy_op tkpy_op_moe_unpermute_backward = {"moe_unpermute_backward",
-                                                TK_OP_MOE_UNPERMUTE_BACKWARD, 6,
-                                                build_moe_unpermute_backward,
-                                                run_moe_unpermute_backward};
+const tkpy_op tkpy_op_moe_unpermute_backward = {
+    "moe_unpermute_backward", TK_OP_MOE_UNPERMUTE_BACKWARD, 6, build_moe_unpermute_backward,
+    run_moe_unpermute_backward};
 #endif

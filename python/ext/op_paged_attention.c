@@ -8,7 +8,8 @@ static int build_paged_attention(tkpy_call *c, PyObject *const *args) {
   tkpy_tensors *ts = &c->ts;
   DLTensor *q, *kc, *vc, *table, *kv_lens, *cu_q_lens;
   if (tkpy_take(ts, args[0], "q", 0, &q) || tkpy_take(ts, args[1], "k_cache", 0, &kc) ||
-      tkpy_take(ts, args[2], "v_cache", 0, &vc) || tkpy_take(ts, args[3], "block_table", 0, &table) ||
+      tkpy_take(ts, args[2], "v_cache", 0, &vc) ||
+      tkpy_take(ts, args[3], "block_table", 0, &table) ||
       tkpy_take(ts, args[4], "kv_lens", 0, &kv_lens) ||
       tkpy_take(ts, args[5], "cu_q_lens", 0, &cu_q_lens) ||
       tkpy_float_arg(args[7], ts->op, "scale", &a->scale) ||
@@ -20,16 +21,15 @@ static int build_paged_attention(tkpy_call *c, PyObject *const *args) {
   int sized = q && vc && q->ndim == 3 && vc->ndim == 4;
   int64_t shape[3];
   if (sized) shape[0] = q->shape[0], shape[1] = q->shape[1], shape[2] = vc->shape[3];
-  PyObject *out;
-  if (tkpy_output(ts, args[6], "out", 3, sized ? shape : NULL, sized ? q->dtype : tkpy_f32, &a->out,
-                  &out))
+  if (tkpy_call_output(c, args[6], "out", 3, sized ? shape : NULL, sized ? q->dtype : tkpy_f32,
+                       &a->out))
     return -1;
-  tkpy_call_return(c, out);
   c->single = 1;
   return 0;
 }
 
-static tk_status run_paged_attention(tk_context *ctx, const void *args, const tk_call_options *opts) {
+static tk_status run_paged_attention(tk_context *ctx, const void *args,
+                                     const tk_call_options *opts) {
   return tk_paged_attention(ctx, args, opts);
 }
 

@@ -56,15 +56,14 @@ static PyGetSetDef plan_getset[] = {
     {"op", (getter)plan_op, NULL, "The op's name.", NULL},
     {"impl", (getter)plan_impl, NULL, "The chosen implementation.", NULL},
     {"config", (getter)plan_config, NULL, "The chosen configuration, \"name=value,...\".", NULL},
-    {"source", (getter)plan_source, NULL, "Why: \"forced\", \"cache\", \"nearest\" or \"heuristic\".",
-     NULL},
+    {"source", (getter)plan_source, NULL,
+     "Why: \"forced\", \"cache\", \"nearest\" or \"heuristic\".", NULL},
     {"problem_key", (getter)plan_key, NULL, "The canonical problem key of the tuning cache.", NULL},
     {"context", (getter)plan_context, NULL, "The Context the plan runs in.", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 PyTypeObject tkpy_plan_type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "tokamax_c._C.Plan",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tokamax_c._C.Plan",
     .tp_basicsize = sizeof(tkpy_plan),
     .tp_dealloc = (destructor)plan_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,

@@ -9,8 +9,7 @@
 #include "op.h"
 
 typedef struct {
-  PyObject_HEAD
-  tk_plan *plan;
+  PyObject_HEAD tk_plan *plan;
   const tkpy_op *op;
   PyObject *context; /* the tokamax_c._C.Context the plan runs in */
 } tkpy_plan;

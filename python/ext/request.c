@@ -10,8 +10,8 @@ static PyObject *request_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
   int kind;
   PyObject *context, *impl = Py_None;
   long iters = 1;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iO!|Ol:Request", names, &kind,
-                                   &tkpy_context_type, &context, &impl, &iters))
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iO!|Ol:Request", names, &kind, &tkpy_context_type,
+                                   &context, &impl, &iters))
     return NULL;
   if (kind < TKPY_REQUEST_PLAN || kind > TKPY_REQUEST_TIME) {
     PyErr_Format(PyExc_ValueError, "Request: kind %d is not a request", kind);
@@ -51,8 +51,7 @@ static PyMemberDef request_members[] = {
     {NULL, 0, 0, 0, NULL}};
 
 PyTypeObject tkpy_request_type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "tokamax_c._C.Request",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tokamax_c._C.Request",
     .tp_basicsize = sizeof(tkpy_request),
     .tp_dealloc = (destructor)request_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,

@@ -16,8 +16,7 @@ enum {
 };
 
 typedef struct {
-  PyObject_HEAD
-  int kind;
+  PyObject_HEAD int kind;
   PyObject *context; /* the tokamax_c._C.Context */
   PyObject *impl;    /* str: the implementation asked about (SUPPORTS) */
   long iters;        /* TIME */

@@ -58,9 +58,10 @@ static int take_array(tkpy_tensors *ts, PyArrayObject *a, const char *name, int 
   for (int i = 0; i < ndim; i++) {
     if (strides[i] % item != 0) {
       ts->n--;
-      tkpy_raise_invalid("%s: %s has a stride of %lld bytes at dim %d, not a multiple of its "
-                         "%lld-byte elements",
-                         ts->op, name, (long long)strides[i], i, (long long)item);
+      tkpy_raise_invalid(
+          "%s: %s has a stride of %lld bytes at dim %d, not a multiple of its "
+          "%lld-byte elements",
+          ts->op, name, (long long)strides[i], i, (long long)item);
       return -1;
     }
     t->shape[i] = dims[i];
@@ -84,7 +85,8 @@ static PyObject *export_dlpack(tkpy_tensors *ts, PyObject *obj) {
   PyObject *dev = PyObject_CallMethod(obj, "__dlpack_device__", NULL);
   if (!dev) return NULL;
   long type = PyTuple_Check(dev) && PyTuple_GET_SIZE(dev) == 2
-                  ? PyLong_AsLong(PyTuple_GET_ITEM(dev, 0)) : -1;
+                  ? PyLong_AsLong(PyTuple_GET_ITEM(dev, 0))
+                  : -1;
   Py_DECREF(dev);
   if (type == -1 && PyErr_Occurred()) return NULL;
   if (type != kDLCUDA) return PyObject_CallMethod(obj, "__dlpack__", NULL);
@@ -113,8 +115,10 @@ static int is_jax_array(PyObject *obj) {
 static int take_dlpack(tkpy_tensors *ts, PyObject *obj, const char *name, int is_output,
                        DLTensor **out) {
   if (is_output && is_jax_array(obj)) {
-    tkpy_raise_invalid("%s: %s is a JAX array, which is immutable; use tokamax_c.jax inside "
-                       "jax.jit, or pass a NumPy array", ts->op, name);
+    tkpy_raise_invalid(
+        "%s: %s is a JAX array, which is immutable; use tokamax_c.jax inside "
+        "jax.jit, or pass a NumPy array",
+        ts->op, name);
     return -1;
   }
   if (ts->n_capsules >= TKPY_MAX_TENSORS || ts->n >= TKPY_MAX_TENSORS) {
@@ -138,8 +142,8 @@ static int take_dlpack(tkpy_tensors *ts, PyObject *obj, const char *name, int is
   if (!m) {
     Py_DECREF(capsule);
     PyErr_Clear();
-    tkpy_raise_invalid("%s: %s's __dlpack__ did not return an unused \"dltensor\" capsule",
-                       ts->op, name);
+    tkpy_raise_invalid("%s: %s's __dlpack__ did not return an unused \"dltensor\" capsule", ts->op,
+                       name);
     return -1;
   }
   ts->capsules[ts->n_capsules++] = capsule;
@@ -154,8 +158,7 @@ int tkpy_take(tkpy_tensors *ts, PyObject *obj, const char *name, int is_output, 
   *out = NULL;
   if (obj == Py_None) return 0;
   if (PyArray_Check(obj)) return take_array(ts, (PyArrayObject *)obj, name, is_output, out);
-  if (PyObject_HasAttrString(obj, "__dlpack__"))
-    return take_dlpack(ts, obj, name, is_output, out);
+  if (PyObject_HasAttrString(obj, "__dlpack__")) return take_dlpack(ts, obj, name, is_output, out);
   tkpy_raise_invalid("%s: %s is a %s, which is neither a NumPy array nor has __dlpack__", ts->op,
                      name, Py_TYPE(obj)->tp_name);
   return -1;
@@ -165,9 +168,10 @@ PyObject *tkpy_alloc(tkpy_tensors *ts, const char *name, int ndim, const int64_t
                      DLDataType dtype, DLTensor **out) {
   if (ts->have_device && ts->device.device_type != kDLCPU &&
       ts->device.device_type != kDLCUDAHost) {
-    tkpy_raise_invalid("%s: the inputs are on device type %d; pass %s= (outputs are allocated as "
-                       "NumPy arrays, on the CPU)",
-                       ts->op, (int)ts->device.device_type, name);
+    tkpy_raise_invalid(
+        "%s: the inputs are on device type %d; pass %s= (outputs are allocated as "
+        "NumPy arrays, on the CPU)",
+        ts->op, (int)ts->device.device_type, name);
     return NULL;
   }
   npy_intp dims[TKPY_MAX_DIMS];

@@ -29,8 +29,8 @@ XLA_FFI_Error *tkffi_status_error(const tkffi_call *c, tk_status s) {
 /* Answers XLA's metadata query: the FFI version this handler was built
  * against, no traits, no state. */
 static XLA_FFI_Error *answer_metadata(const tkffi_call *c, XLA_FFI_Metadata_Extension *ext) {
-  if (ext->extension_base.struct_size < XLA_FFI_Metadata_Extension_STRUCT_SIZE ||
-      !ext->metadata || ext->metadata->struct_size < XLA_FFI_Metadata_STRUCT_SIZE)
+  if (ext->extension_base.struct_size < XLA_FFI_Metadata_Extension_STRUCT_SIZE || !ext->metadata ||
+      ext->metadata->struct_size < XLA_FFI_Metadata_STRUCT_SIZE)
     return tkffi_error(c, XLA_FFI_Error_Code_INVALID_ARGUMENT,
                        "tokamax_c %s: XLA's metadata struct is smaller than this handler's header",
                        c->op);
@@ -43,17 +43,19 @@ static XLA_FFI_Error *answer_metadata(const tkffi_call *c, XLA_FFI_Metadata_Exte
   return NULL;
 }
 
-XLA_FFI_Error *tkffi_begin(tkffi_call *c, XLA_FFI_CallFrame *frame, const char *op, int cuda,
-                           int *run) {
+/* The frame checks of tkffi_begin. */
+static XLA_FFI_Error *check_frame(tkffi_call *c, XLA_FFI_CallFrame *frame, const char *op, int cuda,
+                                  int *run) {
   c->frame = frame;
   c->api = frame->api;
   c->op = op;
   c->cuda = cuda;
   *run = 0;
   if (frame->struct_size < XLA_FFI_CallFrame_STRUCT_SIZE)
-    return tkffi_error(c, XLA_FFI_Error_Code_INVALID_ARGUMENT,
-                       "tokamax_c %s: XLA's call frame has %zu bytes, fewer than this handler's %zu",
-                       op, frame->struct_size, (size_t)XLA_FFI_CallFrame_STRUCT_SIZE);
+    return tkffi_error(
+        c, XLA_FFI_Error_Code_INVALID_ARGUMENT,
+        "tokamax_c %s: XLA's call frame has %zu bytes, fewer than this handler's %zu", op,
+        frame->struct_size, (size_t)XLA_FFI_CallFrame_STRUCT_SIZE);
   if (frame->extension_start && frame->extension_start->type == XLA_FFI_Extension_Metadata)
     return answer_metadata(c, (XLA_FFI_Metadata_Extension *)frame->extension_start);
   if (frame->stage != XLA_FFI_ExecutionStage_EXECUTE)
@@ -73,7 +75,8 @@ static int64_t find_attr(const tkffi_call *c, const char *name) {
 }
 
 /* Scalar attribute `name`, or an error naming it. */
-static XLA_FFI_Error *scalar_attr(const tkffi_call *c, const char *name, const XLA_FFI_Scalar **out) {
+static XLA_FFI_Error *scalar_attr(const tkffi_call *c, const char *name,
+                                  const XLA_FFI_Scalar **out) {
   int64_t i = find_attr(c, name);
   if (i < 0)
     return tkffi_error(c, XLA_FFI_Error_Code_INVALID_ARGUMENT, "tokamax_c %s: no attribute %s",
@@ -91,14 +94,30 @@ XLA_FFI_Error *tkffi_attr_int(const tkffi_call *c, const char *name, int *out) {
   int64_t v;
   switch (s->dtype) {
     case XLA_FFI_DataType_PRED:
-    case XLA_FFI_DataType_S8: v = *(const int8_t *)s->value; break;
-    case XLA_FFI_DataType_U8: v = *(const uint8_t *)s->value; break;
-    case XLA_FFI_DataType_S16: v = *(const int16_t *)s->value; break;
-    case XLA_FFI_DataType_U16: v = *(const uint16_t *)s->value; break;
-    case XLA_FFI_DataType_S32: v = *(const int32_t *)s->value; break;
-    case XLA_FFI_DataType_U32: v = *(const uint32_t *)s->value; break;
-    case XLA_FFI_DataType_S64: v = *(const int64_t *)s->value; break;
-    case XLA_FFI_DataType_U64: v = (int64_t)*(const uint64_t *)s->value; break;
+    case XLA_FFI_DataType_S8:
+      v = *(const int8_t *)s->value;
+      break;
+    case XLA_FFI_DataType_U8:
+      v = *(const uint8_t *)s->value;
+      break;
+    case XLA_FFI_DataType_S16:
+      v = *(const int16_t *)s->value;
+      break;
+    case XLA_FFI_DataType_U16:
+      v = *(const uint16_t *)s->value;
+      break;
+    case XLA_FFI_DataType_S32:
+      v = *(const int32_t *)s->value;
+      break;
+    case XLA_FFI_DataType_U32:
+      v = *(const uint32_t *)s->value;
+      break;
+    case XLA_FFI_DataType_S64:
+      v = *(const int64_t *)s->value;
+      break;
+    case XLA_FFI_DataType_U64:
+      v = (int64_t) * (const uint64_t *)s->value;
+      break;
     default:
       return tkffi_error(c, XLA_FFI_Error_Code_INVALID_ARGUMENT,
                          "tokamax_c %s: attribute %s has XLA type %d, expected an integer", c->op,
@@ -137,8 +156,8 @@ XLA_FFI_Error *tkffi_attr_string(const tkffi_call *c, const char *name, char *bu
   const XLA_FFI_ByteSpan *s = c->frame->attrs.attrs[i];
   if (s->len >= len)
     return tkffi_error(c, XLA_FFI_Error_Code_INVALID_ARGUMENT,
-                       "tokamax_c %s: attribute %s has %zu bytes, more than %zu", c->op, name, s->len,
-                       len - 1);
+                       "tokamax_c %s: attribute %s has %zu bytes, more than %zu", c->op, name,
+                       s->len, len - 1);
   memcpy(buf, s->ptr, s->len);
   buf[s->len] = '\0';
   return NULL;
@@ -150,12 +169,12 @@ static int dtype_of(XLA_FFI_DataType t, DLDataType *out) {
     XLA_FFI_DataType xla;
     uint8_t code, bits;
   } map[] = {
-      {XLA_FFI_DataType_F32, kDLFloat, 32},  {XLA_FFI_DataType_F16, kDLFloat, 16},
+      {XLA_FFI_DataType_F32, kDLFloat, 32},   {XLA_FFI_DataType_F16, kDLFloat, 16},
       {XLA_FFI_DataType_BF16, kDLBfloat, 16}, {XLA_FFI_DataType_F64, kDLFloat, 64},
-      {XLA_FFI_DataType_S8, kDLInt, 8},      {XLA_FFI_DataType_S16, kDLInt, 16},
-      {XLA_FFI_DataType_S32, kDLInt, 32},    {XLA_FFI_DataType_S64, kDLInt, 64},
-      {XLA_FFI_DataType_U8, kDLUInt, 8},     {XLA_FFI_DataType_U16, kDLUInt, 16},
-      {XLA_FFI_DataType_U32, kDLUInt, 32},   {XLA_FFI_DataType_U64, kDLUInt, 64},
+      {XLA_FFI_DataType_S8, kDLInt, 8},       {XLA_FFI_DataType_S16, kDLInt, 16},
+      {XLA_FFI_DataType_S32, kDLInt, 32},     {XLA_FFI_DataType_S64, kDLInt, 64},
+      {XLA_FFI_DataType_U8, kDLUInt, 8},      {XLA_FFI_DataType_U16, kDLUInt, 16},
+      {XLA_FFI_DataType_U32, kDLUInt, 32},    {XLA_FFI_DataType_U64, kDLUInt, 64},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (map[i].xla == t) {
@@ -202,8 +221,9 @@ static int device_ordinal(const tkffi_call *c) {
   return a.device_ordinal;
 }
 
-XLA_FFI_Error *tkffi_take(const tkffi_call *c, const tkffi_slot *slots, int n, tkffi_tensor *store,
-                          DLTensor **tensors) {
+/* The buffers of tkffi_begin. */
+static XLA_FFI_Error *take(const tkffi_call *c, const tkffi_slot *slots, int n, tkffi_tensor *store,
+                           DLTensor **tensors) {
   int present[TKFFI_MAX_TENSORS], want_args = 0, want_rets = 0;
   for (int i = 0; i < n; i++) {
     present[i] = 1;
@@ -213,9 +233,10 @@ XLA_FFI_Error *tkffi_take(const tkffi_call *c, const tkffi_slot *slots, int n, t
   const XLA_FFI_Args *args = &c->frame->args;
   const XLA_FFI_Rets *rets = &c->frame->rets;
   if (args->size != want_args || rets->size != want_rets)
-    return tkffi_error(c, XLA_FFI_Error_Code_INVALID_ARGUMENT,
-                       "tokamax_c %s: called with %lld arguments and %lld results, expected %d and %d",
-                       c->op, (long long)args->size, (long long)rets->size, want_args, want_rets);
+    return tkffi_error(
+        c, XLA_FFI_Error_Code_INVALID_ARGUMENT,
+        "tokamax_c %s: called with %lld arguments and %lld results, expected %d and %d", c->op,
+        (long long)args->size, (long long)rets->size, want_args, want_rets);
   int device_id = device_ordinal(c);
   for (int i = 0, ai = 0, ri = 0; i < n; i++) {
     tensors[i] = NULL;
@@ -236,6 +257,16 @@ XLA_FFI_Error *tkffi_take(const tkffi_call *c, const tkffi_slot *slots, int n, t
     tensors[i] = &store[i].dl;
   }
   return NULL;
+}
+
+XLA_FFI_Error *tkffi_begin(tkffi_call *c, XLA_FFI_CallFrame *frame, const char *op, int cuda,
+                           const tkffi_slot *slots, int n, tkffi_tensor *store, DLTensor **tensors,
+                           int *run) {
+  TKFFI_TRY(check_frame(c, frame, op, cuda, run));
+  if (!*run) return NULL;
+  XLA_FFI_Error *err = take(c, slots, n, store, tensors);
+  if (err) *run = 0;
+  return err;
 }
 
 void tkffi_fold_batch(const tkffi_slot *slots, int n, DLTensor **tensors) {

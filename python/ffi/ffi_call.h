@@ -13,10 +13,10 @@
 #define TKFFI_MAX_TENSORS 10
 
 /* Returns from the enclosing handler when expr gives an error. */
-#define TKFFI_TRY(expr)                        \
-  do {                                         \
-    XLA_FFI_Error *tkffi_err_ = (expr);        \
-    if (tkffi_err_) return tkffi_err_;         \
+#define TKFFI_TRY(expr)                 \
+  do {                                  \
+    XLA_FFI_Error *tkffi_err_ = (expr); \
+    if (tkffi_err_) return tkffi_err_;  \
   } while (0)
 
 typedef struct {
@@ -32,12 +32,6 @@ typedef struct {
   DLTensor dl;
   int64_t shape[TKFFI_MAX_DIMS];
 } tkffi_tensor;
-
-/* Starts a call. *run is set to 1 when the handler should compute; 0 with
- * NULL returned when XLA only asked for the handler's metadata; otherwise
- * the error to return. */
-XLA_FFI_Error *tkffi_begin(tkffi_call *c, XLA_FFI_CallFrame *frame, const char *op, int cuda,
-                           int *run);
 
 /* An error for XLA, message printf-style. */
 XLA_FFI_Error *tkffi_error(const tkffi_call *c, XLA_FFI_Error_Code code, const char *fmt, ...);
@@ -59,13 +53,17 @@ typedef struct {
   int rank;            /* its rank without vmap's leading axes */
 } tkffi_slot;
 
-/* Takes the call's buffers in slot order (arguments and results each in
+/* Starts a call of handler `op` with the signature slots[0..n): *run is
+ * set to 1 when the handler should compute; 0 with NULL returned when XLA
+ * only asked for the handler's metadata; otherwise the error to return.
+ * Takes the call's buffers in slot order (arguments and results each in
  * their own order): tensors[i] views slot i's buffer, NULL for a slot its
  * `present` attribute leaves out. Checks the counts and each buffer's
  * kind; dtypes map to DLPack (shapes and dtypes are then the library's to
  * check, with its messages). */
-XLA_FFI_Error *tkffi_take(const tkffi_call *c, const tkffi_slot *slots, int n, tkffi_tensor *store,
-                          DLTensor **tensors);
+XLA_FFI_Error *tkffi_begin(tkffi_call *c, XLA_FFI_CallFrame *frame, const char *op, int cuda,
+                           const tkffi_slot *slots, int n, tkffi_tensor *store, DLTensor **tensors,
+                           int *run);
 
 /* jax.vmap (vmap_method="broadcast_all") puts the same leading axes on
  * every buffer; when all present tensors have exactly those extra axes
@@ -79,8 +77,12 @@ XLA_FFI_Error *tkffi_run(const tkffi_call *c, const void *args,
                          tk_status (*run)(tk_context *, const void *, const tk_call_options *));
 
 /* The exported CPU and CUDA handlers of one op over handler(frame, cuda). */
-#define TKFFI_HANDLERS(name, handler)                                                  \
-  TKFFI_EXPORT XLA_FFI_Error *tkffi_##name##_cpu(XLA_FFI_CallFrame *f) { return handler(f, 0); } \
-  TKFFI_EXPORT XLA_FFI_Error *tkffi_##name##_cuda(XLA_FFI_CallFrame *f) { return handler(f, 1); }
+#define TKFFI_HANDLERS(name, handler)                                     \
+  TKFFI_EXPORT XLA_FFI_Error *tkffi_##name##_cpu(XLA_FFI_CallFrame *f) {  \
+    return handler(f, 0);                                                 \
+  }                                                                       \
+  TKFFI_EXPORT XLA_FFI_Error *tkffi_##name##_cuda(XLA_FFI_CallFrame *f) { \
+    return handler(f, 1);                                                 \
+  }
 
 #endif /* TKFFI_CALL_H */

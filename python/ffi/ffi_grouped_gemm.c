@@ -12,15 +12,14 @@ static XLA_FFI_Error *grouped_gemm(XLA_FFI_CallFrame *frame, int cuda) {
       {"lhs", 0, NULL, 2}, {"rhs", 0, NULL, 3}, {"group_sizes", 0, NULL, 1}, {"out", 1, NULL, 2}};
   enum { N = sizeof slots / sizeof slots[0] };
   tkffi_call c;
-  int run, layout;
-  TKFFI_TRY(tkffi_begin(&c, frame, "grouped_gemm", cuda, &run));
-  if (!run) return NULL;
   tkffi_tensor store[N];
   DLTensor *t[N];
-  TKFFI_TRY(tkffi_take(&c, slots, N, store, t));
+  int run, layout;
+  TKFFI_TRY(tkffi_begin(&c, frame, "grouped_gemm", cuda, slots, N, store, t, &run));
+  if (!run) return NULL;
   TKFFI_TRY(tkffi_attr_int(&c, "layout", &layout));
-  tk_grouped_gemm_args a = {.lhs = t[0], .rhs = t[1], .group_sizes = t[2], .out = t[3],
-                            .layout = (tk_gg_layout)layout};
+  tk_grouped_gemm_args a = {
+      .lhs = t[0], .rhs = t[1], .group_sizes = t[2], .out = t[3], .layout = (tk_gg_layout)layout};
   return tkffi_run(&c, &a, run_grouped_gemm);
 }
 

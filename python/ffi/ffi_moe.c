@@ -16,14 +16,13 @@ static XLA_FFI_Error *moe_permute(XLA_FFI_CallFrame *frame, int cuda) {
                                      {"dest", 1, NULL, 2}};
   enum { N = sizeof slots / sizeof slots[0] };
   tkffi_call c;
-  int run;
-  TKFFI_TRY(tkffi_begin(&c, frame, "moe_permute", cuda, &run));
-  if (!run) return NULL;
   tkffi_tensor store[N];
   DLTensor *t[N];
-  TKFFI_TRY(tkffi_take(&c, slots, N, store, t));
-  tk_moe_permute_args a = {.tokens = t[0], .expert_ids = t[1], .permuted = t[2],
-                           .group_sizes = t[3], .dest = t[4]};
+  int run;
+  TKFFI_TRY(tkffi_begin(&c, frame, "moe_permute", cuda, slots, N, store, t, &run));
+  if (!run) return NULL;
+  tk_moe_permute_args a = {
+      .tokens = t[0], .expert_ids = t[1], .permuted = t[2], .group_sizes = t[3], .dest = t[4]};
   TKFFI_TRY(tkffi_attr_int(&c, "num_experts", &a.num_experts));
   TKFFI_TRY(tkffi_attr_int(&c, "align", &a.align));
   return tkffi_run(&c, &a, run_permute);
@@ -44,12 +43,11 @@ static XLA_FFI_Error *moe_unpermute(XLA_FFI_CallFrame *frame, int cuda) {
                                      {"out", 1, NULL, 2}};
   enum { N = sizeof slots / sizeof slots[0] };
   tkffi_call c;
-  int run;
-  TKFFI_TRY(tkffi_begin(&c, frame, "moe_unpermute", cuda, &run));
-  if (!run) return NULL;
   tkffi_tensor store[N];
   DLTensor *t[N];
-  TKFFI_TRY(tkffi_take(&c, slots, N, store, t));
+  int run;
+  TKFFI_TRY(tkffi_begin(&c, frame, "moe_unpermute", cuda, slots, N, store, t, &run));
+  if (!run) return NULL;
   tk_moe_unpermute_args a = {.rows = t[0], .dest = t[1], .weights = t[2], .out = t[3]};
   return tkffi_run(&c, &a, run_unpermute);
 }
@@ -65,22 +63,18 @@ static tk_status run_unpermute_backward(tk_context *ctx, const void *args,
 /* Arguments dout, rows, dest[, weights]; results d_rows[, d_weights] (with
  * weights); attributes has_weights, impl, config. */
 static XLA_FFI_Error *moe_unpermute_backward(XLA_FFI_CallFrame *frame, int cuda) {
-  static const tkffi_slot slots[] = {{"dout", 0, NULL, 2},
-                                     {"rows", 0, NULL, 2},
-                                     {"dest", 0, NULL, 2},
-                                     {"weights", 0, "has_weights", 2},
-                                     {"d_rows", 1, NULL, 2},
-                                     {"d_weights", 1, "has_weights", 2}};
+  static const tkffi_slot slots[] = {{"dout", 0, NULL, 2},   {"rows", 0, NULL, 2},
+                                     {"dest", 0, NULL, 2},   {"weights", 0, "has_weights", 2},
+                                     {"d_rows", 1, NULL, 2}, {"d_weights", 1, "has_weights", 2}};
   enum { N = sizeof slots / sizeof slots[0] };
   tkffi_call c;
-  int run;
-  TKFFI_TRY(tkffi_begin(&c, frame, "moe_unpermute_backward", cuda, &run));
-  if (!run) return NULL;
   tkffi_tensor store[N];
   DLTensor *t[N];
-  TKFFI_TRY(tkffi_take(&c, slots, N, store, t));
-  tk_moe_unpermute_backward_args a = {.dout = t[0], .rows = t[1], .dest = t[2], .weights = t[3],
-                                      .d_rows = t[4], .d_weights = t[5]};
+  int run;
+  TKFFI_TRY(tkffi_begin(&c, frame, "moe_unpermute_backward", cuda, slots, N, store, t, &run));
+  if (!run) return NULL;
+  tk_moe_unpermute_backward_args a = {
+      .dout = t[0], .rows = t[1], .dest = t[2], .weights = t[3], .d_rows = t[4], .d_weights = t[5]};
   return tkffi_run(&c, &a, run_unpermute_backward);
 }
 

@@ -59,9 +59,10 @@ def test_default_context_is_settable():
 def test_introspection():
     assert tk.version() == "0.1.0"
     assert {"attention", "grouped_gemm", "moe_permute", "moe_unpermute", "paged_attention"} <= set(tk.ops())
+    forward = {"attention", "grouped_gemm", "moe_permute", "moe_unpermute", "paged_attention"}
     for op in tk.ops():
         names = tk.impls(op)
-        assert names[-1] == "reference" and "cpu" in names
+        assert names[-1] == "reference" and ("cpu" in names or op not in forward)
         for impl in names:
             space = tk.config_space(op, impl)
             assert all(isinstance(v, int) for values in space.values() for v in values)

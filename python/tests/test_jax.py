@@ -28,6 +28,12 @@ def _same_bits(a, b, what=""):
     assert np.array_equal(_bits(a), _bits(b)), f"{what}: the FFI path differs from the direct call"
 
 
+def _qkv(rng, dt, Tq, Tk):
+    """GQA 4:2 attention inputs, B=2, D=32."""
+    return (randn(rng, (2, Tq, 4, 32), DTYPES[dt]), randn(rng, (2, Tk, 2, 32), DTYPES[dt]),
+            randn(rng, (2, Tk, 2, 32), DTYPES[dt]))
+
+
 def _bottom_right_mask(Tq, Tk):
     """[Tq,Tk] causal mask aligned bottom-right (this library's), for JAX."""
     return ref.seen(Tq, Tk, True, -1, -1)
@@ -38,9 +44,7 @@ def _bottom_right_mask(Tq, Tk):
 
 @pytest.mark.parametrize("dt", ["f32", "bf16"])
 def test_attention_jit_bits_equal_direct(rng, dt):
-    q = randn(rng, (2, 24, 4, 32), DTYPES[dt])
-    k = randn(rng, (2, 40, 2, 32), DTYPES[dt])
-    v = randn(rng, (2, 40, 2, 32), DTYPES[dt])
+    q, k, v = _qkv(rng, dt, 24, 40)
     lens = np.array([24, 11], np.int32), np.array([40, 30], np.int32)
     for kw in (dict(causal=True), dict(softcap=8.0, window_left=5, q_lens=lens[0], kv_lens=lens[1])):
         # rows past q_lens: the library leaves them unwritten; tokamax_c.jax
@@ -95,9 +99,7 @@ def test_moe_and_paged_jit_bits_equal_direct(rng):
 @pytest.mark.parametrize("dt", ["f32", "bf16"])
 @pytest.mark.parametrize("Tq, Tk", [(32, 32), (12, 40)])
 def test_attention_matches_jax_with_bottom_right_mask(rng, dt, Tq, Tk):
-    q = randn(rng, (2, Tq, 4, 32), DTYPES[dt])
-    k = randn(rng, (2, Tk, 2, 32), DTYPES[dt])
-    v = randn(rng, (2, Tk, 2, 32), DTYPES[dt])
+    q, k, v = _qkv(rng, dt, Tq, Tk)
     ours = np.asarray(jax.jit(lambda q, k, v: tkj.attention(q, k, v, causal=True))(q, k, v))
     mask = jnp.asarray(_bottom_right_mask(Tq, Tk))[None, None]
     theirs = np.asarray(jax.nn.dot_product_attention(q, k, v, mask=mask))
@@ -189,9 +191,7 @@ def test_unpermute_grad_matches_jax(rng):
 @pytest.mark.parametrize("dt", ["f32", "bf16"])
 @pytest.mark.parametrize("Tq, Tk", [(24, 24), (10, 33)])
 def test_attention_grad_matches_jax(rng, dt, Tq, Tk):
-    q = randn(rng, (2, Tq, 4, 32), DTYPES[dt])
-    k = randn(rng, (2, Tk, 2, 32), DTYPES[dt])
-    v = randn(rng, (2, Tk, 2, 32), DTYPES[dt])
+    q, k, v = _qkv(rng, dt, Tq, Tk)
     c = randn(rng, (2, Tq, 4, 32), np.float32)
     mask = jnp.asarray(_bottom_right_mask(Tq, Tk))[None, None]
 
