@@ -3,7 +3,11 @@ CPU ops, on the attention and grouped GEMM shapes of
 regress/suites/bench_cpu.suite.
 
 Per shape, three contenders on the same data:
-  direct  the library call timed in C (tokamax_c.time_call, one call)
+  direct  the library call timed in C (tokamax_c.time_call, one call) on
+          the very input buffers XLA holds (the JAX arrays, through
+          DLPack): fresh 1 GB NumPy allocations ran up to 2x slower on
+          their first calls here, a matter of memory placement, not of the
+          call path
   ffi     jax.jit of tokamax_c.jax's op: XLA runs the library's kernel
           through the FFI handler (block_until_ready)
   xla     jax.jit of jax.nn.dot_product_attention (causal: is_causal, the
@@ -72,7 +76,8 @@ def build(op, kv, rng):
         causal = kv.get("causal") == "1"
         q, k, v = randn(rng, (B, Tq, Hq, D), dt), randn(rng, (B, Tk, Hkv, D), dt), randn(rng, (B, Tk, Hkv, D), dt)
         out = np.empty(q.shape, dt)
-        direct = lambda: tk.time_call("attention", 1, q, k, v, causal=causal, out=out)  # noqa: E731
+        args = tuple(jnp.asarray(x) for x in (q, k, v))
+        direct = lambda: tk.time_call("attention", 1, *args, causal=causal, out=out)  # noqa: E731
         ffi = jax.jit(lambda q, k, v: tkj.attention(q, k, v, causal=causal))
         if causal and Tq != Tk:
             mask = jnp.asarray(np.tril(np.ones((Tq, Tk), bool), Tk - Tq))[None, None]
@@ -81,7 +86,6 @@ def build(op, kv, rng):
             xla = jax.jit(lambda q, k, v: jax.nn.dot_product_attention(q, k, v, is_causal=causal))
         pairs = B * (Tq * (Tq + 1) // 2 if causal and Tq == Tk else Tq * Tk)
         flops = 2.0 * pairs * Hq * 2 * D
-        args = tuple(jnp.asarray(x) for x in (q, k, v))
         label = f"attention {kv['dtype']} B={B} T={Tq}x{Tk} H={Hq}/{Hkv} D={D} causal={int(causal)}"
         return label, direct, (ffi, args), (xla, args), flops
     M, K, N, G = (int(kv[k]) for k in ("M", "K", "N", "G"))
@@ -89,10 +93,11 @@ def build(op, kv, rng):
     lhs, rhs = randn(rng, (M, K), dt), randn(rng, (G, K, N), dt)
     out_dt = np.float32 if kv.get("out") == "f32" else dt
     out = np.empty((M, N), out_dt)
-    direct = lambda: tk.time_call("grouped_gemm", 1, lhs, rhs, gs, out=out)  # noqa: E731
+    args = (jnp.asarray(lhs), jnp.asarray(rhs), jnp.asarray(gs))
+    del lhs, rhs
+    direct = lambda: tk.time_call("grouped_gemm", 1, *args, out=out)  # noqa: E731
     ffi = jax.jit(lambda a, b, g: tkj.grouped_gemm(a, b, g, out_dtype=out_dt))
     xla = jax.jit(lambda a, b, g: jax.lax.ragged_dot(a, b, g, preferred_element_type=out_dt))
-    args = (jnp.asarray(lhs), jnp.asarray(rhs), jnp.asarray(gs))
     label = (f"grouped_gemm {kv['dtype']} M={M} K={K} N={N} G={G} sizes={kv.get('sizes', 'balanced')}"
              f" ({int(gs.min())}..{int(gs.max())} rows)")
     return label, direct, (ffi, args), (xla, args), 2.0 * M * K * N
