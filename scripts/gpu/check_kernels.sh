@@ -14,7 +14,8 @@
 #   - an sm_90a pipelined kernel (tk_pipelined_kernel, gg_pipelined_kernel)
 #     lacks HGMMA or UTMALDG, or a tensor-core tiled kernel
 #     (tk_tiled_attention_kernel, tk_paged_kernel, gg_tiled_kernel of an
-#     MmaPolicy) lacks HMMA or LDSM, in any arch;
+#     MmaPolicy, the backward's tk_bwd_dkv_kernel and tk_bwd_dq_kernel)
+#     lacks HMMA or LDSM, in any arch;
 #   - the sm_90a probe (impls/cuda/sm90a.h) is not marked with
 #     TK_SM90A_PROBE_SMEM bytes of static shared memory in sm_90a code and
 #     unmarked elsewhere;
@@ -115,7 +116,7 @@ awk -v probe="$probe_smem" '
       pipelined++
       if (hgmma == 0 || tma == 0) fail(sprintf("pipelined kernel without HGMMA (%d) or UTMALDG (%d)", hgmma, tma))
     }
-    if (fn ~ /25tk_tiled_attention_kernel|15tk_paged_kernel|15gg_tiled_kernelINS_9MmaPolicy/) {
+    if (fn ~ /25tk_tiled_attention_kernel|15tk_paged_kernel|15gg_tiled_kernelINS_9MmaPolicy|17tk_bwd_dkv_kernel|16tk_bwd_dq_kernel/) {
       tiled[arch]++
       if (hmma == 0 || ldsm == 0) fail(sprintf("tensor-core tiled kernel without HMMA (%d) or LDSM (%d)", hmma, ldsm))
     }
