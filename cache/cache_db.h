@@ -53,6 +53,18 @@ struct tk_cache {
   sqlite3_stmt *st[TK_SQL_COUNT];
 };
 
+/* Reads the schema version into *version and checks the file holds a
+ * tokamax schema of that version (cache_schema.c): a newer version, a
+ * negative one, or tables that are not exactly those the migrations make
+ * for it fail with TK_ERR_CACHE, having only read the file. */
+tk_status tk_cache_schema_check(tk_cache *c, int *version);
+
+/* Brings the schema from version v (checked, not newer) to
+ * TK_CACHE_SCHEMA_VERSION in one write transaction, checking the version
+ * and tables again under the lock (concurrent openers migrate once); a
+ * read-only connection on an older version fails. */
+tk_status tk_cache_migrate(tk_cache *c, int v, int readonly);
+
 /* TK_ERR_CACHE with "cache: <path>: <what>: <sqlite's message>". */
 tk_status tk_cache_fail_sql(tk_cache *c, const char *what);
 

@@ -26,7 +26,7 @@ int tk_cmd_export(int argc, char **argv) {
   const char *dev;
   if (!cache_cli_device("export", device ? device : "all", fp, sizeof fp, &dev)) return 1;
   tk_cache *c;
-  if (!cache_cli_open("export", db, TK_CACHE_CREATE, &c)) return 1;
+  if (!cache_cli_open("export", db, TK_CACHE_CREATE | TK_CACHE_MAY_READ_ONLY, &c)) return 1;
   tk_status s = tk_cache_export(c, file[0], dev);
   if (s != TK_OK) tk_cli_error("export: %s", tk_last_error());
   tk_cache_close(c);
