@@ -18,8 +18,9 @@
 
 /* The schema version this code writes (PRAGMA user_version). */
 #define TK_CACHE_SCHEMA_VERSION 2
-/* The version of the export file format (first line "tokamax-cache\t1"). */
-#define TK_CACHE_FORMAT_VERSION 1
+/* The version of the export file format (first line "tokamax-cache\t2");
+ * format 2 ends with "E<TAB>rows<TAB>checksum", format 1 had no marker. */
+#define TK_CACHE_FORMAT_VERSION 2
 /* Busy timeout used when tk_cache_open is given busy_ms <= 0. */
 #define TK_CACHE_DEFAULT_BUSY_MS 5000
 
@@ -166,8 +167,18 @@ tk_status tk_cache_export(tk_cache *c, const char *path, const char *fingerprint
  * the same candidate only when newer, best rows likewise, then the best of
  * every (device, op, key) that got a measurement is recomputed. A malformed
  * file fails with "cache: <file>:<line>: <reason>" and nothing of any file
- * is imported. *imported (may be NULL) = measurement lines read. */
+ * is imported: a missing, wrong or misplaced end marker (a truncated or
+ * edited file), a carriage return (CRLF line endings), an unknown record,
+ * status or op, a number that is not plain decimal or not finite, or a
+ * negative count, time or timestamp. A format-1 file (no end marker)
+ * imports if its last line is complete, with a warning. *imported (may be
+ * NULL) = measurement lines read. */
 tk_status tk_cache_import(tk_cache *c, const char *const *paths, int n, int64_t *imported);
+
+/* The warning of the last tk_cache_import on c ("" when none), e.g. that
+ * a format-1 file cannot be checked for truncation. Valid until the next
+ * import or close. */
+const char *tk_cache_import_warning(const tk_cache *c);
 
 /* ---- The regression gate's history (schema version 2) ---- */
 

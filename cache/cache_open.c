@@ -113,8 +113,9 @@ static tk_status tk_connect(tk_cache *c, int readonly, int create, int immutable
  * message if that fails too. */
 static tk_status tk_first_read(tk_cache *c, int readonly, int64_t deadline, int *version) {
   tk_budget(c, deadline);
+  c->sql_code = SQLITE_OK;
   tk_status s = tk_cache_schema_check(c, version);
-  int code = sqlite3_extended_errcode(c->db);
+  int code = c->sql_code;
   if (s == TK_OK || !readonly || tk_is_memory(c->path) ||
       (code != SQLITE_READONLY_CANTINIT && code != SQLITE_READONLY_DIRECTORY &&
        code != SQLITE_CANTOPEN))

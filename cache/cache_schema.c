@@ -98,8 +98,8 @@ static tk_status tk_check_tables(tk_cache *c, int v) {
 
 /* Reads the version and classifies it: newer than this code, negative
  * (no tokamax library writes one), or tables that are not ours all fail
- * with the file untouched. */
-tk_status tk_cache_schema_check(tk_cache *c, int *version) {
+ * with the file untouched. Inside the caller's transaction. */
+static tk_status tk_classify(tk_cache *c, int *version) {
   int v = 0;
   tk_status s = tk_user_version(c, &v);
   if (s != TK_OK) return s;
@@ -118,6 +118,16 @@ tk_status tk_cache_schema_check(tk_cache *c, int *version) {
 static tk_status tk_exec(tk_cache *c, const char *sql, const char *what) {
   return sqlite3_exec(c->db, sql, NULL, NULL, NULL) == SQLITE_OK ? TK_OK
                                                                  : tk_cache_fail_sql(c, what);
+}
+
+/* The version and the tables are read in one snapshot: between two reads
+ * another process may migrate a new file (version 0, then tables). */
+tk_status tk_cache_schema_check(tk_cache *c, int *version) {
+  int own = sqlite3_get_autocommit(c->db);
+  tk_status s = own ? tk_exec(c, "BEGIN", "starting to read the schema") : TK_OK;
+  if (s == TK_OK) s = tk_classify(c, version);
+  if (own) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL); /* it only read */
+  return s;
 }
 
 tk_status tk_cache_migrate(tk_cache *c, int v, int readonly) {

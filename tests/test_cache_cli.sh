@@ -55,5 +55,19 @@ head -c 8192 /dev/urandom >"$work/junk.db"
 expect 1 "show: cache: $work/junk.db.*not a database" "$bin" show --db "$work/junk.db"
 expect 1 "export: cache: $work.*unable to open" "$bin" export --db "$work" "$work/out.tsv"
 
+# Export files: a format-1 file imports with a warning; a cut or CRLF
+# copy of a format-2 export is refused with file:line.
+good="$work/good.db"
+printf 'tokamax-cache\t1\nD\tcpu:old\t{}\t5\nM\tcpu:old\tattention\tk\tcpu\tb=1\tok\t\t10\t9\t11\t5\t0.001\t7\n' >"$work/v1.tsv"
+expect 0 "warning: $work/v1.tsv: export format 1 has no end marker" "$bin" import --db "$good" "$work/v1.tsv"
+"$bin" export --db "$good" "$work/v2.tsv" || { echo "FAIL: export"; fails=$((fails + 1)); }
+expect 0 "imported 1 measurements" "$bin" import --db "$good" "$work/v2.tsv"
+head -c -3 "$work/v2.tsv" >"$work/cut.tsv"
+expect 1 "import: cache: $work/cut.tsv:[0-9]*: truncated" "$bin" import --db "$good" "$work/cut.tsv"
+sed 's/$/\r/' "$work/v2.tsv" >"$work/crlf.tsv"
+expect 1 "import: cache: $work/crlf.tsv:1: carriage return" "$bin" import --db "$good" "$work/crlf.tsv"
+expect 0 "merged 1 measurements" "$bin" merge --out "$work/merged.tsv" "$work/v2.tsv"
+grep -q "^E	3	" "$work/merged.tsv" || { echo "FAIL: merged file lacks its end marker"; fails=$((fails + 1)); }
+
 echo "$fails failed"
 [ "$fails" -eq 0 ]
