@@ -4,57 +4,34 @@
  * one round-trips: its export, imported into an empty cache and exported
  * again, gives the same bytes and the same rows. */
 #include <inttypes.h>
-#include <stdarg.h>
+#include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cache/cache.h"
 #include "tests/fuzz/fuzz.h"
 
-/* A growing text of every row of a cache. */
-typedef struct {
-  char *s;
-  size_t len, cap;
-} fz_text;
-
-static void add(fz_text *t, const char *fmt, ...) TK_PRINTF(2, 3);
-static void add(fz_text *t, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  if (t->len + (size_t)n + 1 > t->cap) {
-    t->cap = 2 * (t->len + (size_t)n + 1);
-    if (!(t->s = realloc(t->s, t->cap))) tk_fuzz_fail("out of memory");
-  }
-  va_start(ap, fmt);
-  vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  t->len += (size_t)n;
-}
-
 static int dump_m(void *user, const char *fp, const tk_cache_measurement *m) {
-  add(user, "M|%s|%s|%s|%s|%s|%d|%s|%a|%a|%a|%" PRId64 "|%a|%" PRId64 "\n", fp, m->op,
+  sqlite3_str_appendf(user, "M|%s|%s|%s|%s|%s|%d|%s|%a|%a|%a|%" PRId64 "|%a|%" PRId64 "\n", fp, m->op,
       m->problem_key, m->impl, m->config, (int)m->result, m->reason, m->median_ns, m->p20_ns,
       m->p80_ns, m->reps, m->max_err, m->measured_us);
   return 0;
 }
 
 static int dump_b(void *user, const char *fp, const tk_cache_best *b) {
-  add(user, "B|%s|%s|%s|%s|%s|%a|%" PRId64 "\n", fp, b->op, b->problem_key, b->impl, b->config,
+  sqlite3_str_appendf(user, "B|%s|%s|%s|%s|%s|%a|%" PRId64 "\n", fp, b->op, b->problem_key, b->impl, b->config,
       b->median_ns, b->updated_us);
   return 0;
 }
 
-/* Every measurement and best row of c (caller frees). */
+/* Every measurement and best row of c (caller frees with sqlite3_free). */
 static char *dump(tk_cache *c) {
-  fz_text t = {0};
-  add(&t, "%s", "");
-  if (tk_cache_each_measurement(c, NULL, dump_m, &t) != TK_OK ||
-      tk_cache_each_best(c, NULL, dump_b, &t) != TK_OK)
+  sqlite3_str *t = sqlite3_str_new(NULL);
+  if (tk_cache_each_measurement(c, NULL, dump_m, t) != TK_OK ||
+      tk_cache_each_best(c, NULL, dump_b, t) != TK_OK)
     tk_fuzz_fail("import: reading the cache back: %s", tk_last_error());
-  return t.s;
+  char *s = sqlite3_str_finish(t);
+  return s ? s : sqlite3_mprintf("%s", "");
 }
 
 static tk_cache *fresh(int with_row) {
@@ -71,20 +48,17 @@ static tk_cache *fresh(int with_row) {
   return c;
 }
 
-/* The file at path as a string (caller frees). */
+/* The file at path as a string (caller frees with sqlite3_free). */
 static char *slurp(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) tk_fuzz_fail("import: cannot read back %s", path);
-  fz_text t = {0};
-  add(&t, "%s", "");
+  sqlite3_str *t = sqlite3_str_new(NULL);
   char buf[4096];
   size_t n;
-  while ((n = fread(buf, 1, sizeof buf - 1, f)) > 0) {
-    buf[n] = '\0';
-    add(&t, "%s", buf); /* exports hold no NUL */
-  }
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) sqlite3_str_append(t, buf, (int)n);
   fclose(f);
-  return t.s;
+  char *s = sqlite3_str_finish(t);
+  return s ? s : sqlite3_mprintf("%s", "");
 }
 
 int tk_fuzz_import(const uint8_t *data, size_t size) {
@@ -108,7 +82,7 @@ int tk_fuzz_import(const uint8_t *data, size_t size) {
                "import: refused without file:line: %s: %s", tk_status_string(s), tk_last_error());
     char *after = dump(c);
     FZ_REQUIRE(!strcmp(before, after), "import: a refused file changed the cache");
-    free(after);
+    sqlite3_free(after);
   } else {
     FZ_REQUIRE(n >= 0, "import: %lld measurements", (long long)n);
     tk_cache *d = fresh(0);
@@ -121,10 +95,10 @@ int tk_fuzz_import(const uint8_t *data, size_t size) {
     char *x = slurp(again), *y = slurp(third), *dc = dump(c), *dd = dump(d);
     FZ_REQUIRE(!strcmp(x, y), "import: export -> import -> export changed the file");
     FZ_REQUIRE(!strcmp(dc, dd), "import: export -> import changed the rows");
-    free(x), free(y), free(dc), free(dd);
+    sqlite3_free(x), sqlite3_free(y), sqlite3_free(dc), sqlite3_free(dd);
     tk_cache_close(d);
   }
-  free(before);
+  sqlite3_free(before);
   tk_cache_close(c);
   return 0;
 }
