@@ -17,7 +17,7 @@
 #include "tests/fuzz/fuzz.h"
 
 #define MAX_TARGETS (TK_OP_COUNT + 3)
-#define MAX_SEEDS 512
+#define MAX_SEEDS 4096
 #define FZ_MAX_INPUT (64 << 10)
 
 typedef struct {
