@@ -283,13 +283,27 @@ static void bind(fz_case *k) {
 static const char *const IMPLS[] = {NULL, "reference", "cpu"};
 
 /* Runs the call: mode 0-3 directly (auto, auto, reference, cpu), 4-5
- * through a plan (auto, reference). */
+ * through a plan (auto, made from the args without their data as a plan
+ * may be; reference, made from the args as they are). */
 static tk_status run(fz_case *k, int mode) {
   const char *impl = IMPLS[mode == 2 || mode == 5 ? 1 : mode == 3 ? 2 : 0];
   tk_call_options o = {impl, NULL};
   if (mode < 4) return tk_api_call(k->call.op, fz_context(), k->call.args, &o);
+  _Alignas(16) unsigned char shape_only[sizeof k->call.args];
+  DLTensor bare[FZ_MAX_TENSORS];
+  memcpy(shape_only, k->call.args, sizeof shape_only);
+  for (int i = 0; mode == 4 && i < k->call.desc->n_tensors; i++) {
+    const DLTensor *p;
+    memcpy(&p, shape_only + k->call.desc->tensors[i].args_offset, sizeof p);
+    if (!p) continue;
+    bare[i] = *p;
+    bare[i].data = NULL;
+    bare[i].byte_offset = 0;
+    p = &bare[i];
+    memcpy(shape_only + k->call.desc->tensors[i].args_offset, &p, sizeof p);
+  }
   tk_plan *plan = NULL;
-  tk_status s = tk_plan_create(fz_context(), k->call.op, k->call.args, &o, &plan);
+  tk_status s = tk_plan_create(fz_context(), k->call.op, shape_only, &o, &plan);
   if (s == TK_OK) s = tk_plan_run(plan, k->call.args);
   tk_plan_destroy(plan);
   return s;
