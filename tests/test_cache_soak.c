@@ -257,14 +257,7 @@ int main(void) {
         ac, before);
 
   /* The file is sound and holds each candidate of both sweeps once. */
-  sqlite3 *q = NULL;
-  sqlite3_stmt *st = NULL;
-  int ok = sqlite3_open(db, &q) == SQLITE_OK &&
-           sqlite3_prepare_v2(q, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
-           sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
-  sqlite3_finalize(st);
-  sqlite3_close(q);
-  CHECK(ok, "integrity_check is not ok");
+  CHECK(tc_integrity_ok(db), "integrity_check is not ok");
   CHECK(tc_sql_int(db, "SELECT count(*) FROM measurements") == ac + bc,
         "%lld measurements, want %d + %d", (long long)tc_sql_int(db, "SELECT count(*) FROM measurements"),
         ac, bc);
