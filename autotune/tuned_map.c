@@ -112,9 +112,9 @@ tk_tuned_map *tk_tuned_map_load(const char *path, const char *const *fps, int n_
   if (!f) return m; /* no cache yet: nothing tuned */
   fclose(f);
   tk_cache *c;
-  /* Read-write first so an older schema is migrated; read-only when the
-   * file is not writable. */
-  if (tk_cache_open(path, 0, 0, &c) != TK_OK && tk_cache_open(path, TK_CACHE_READONLY, 0, &c) != TK_OK) {
+  /* One open (one busy wait, the real reason on failure): read-write so an
+   * older schema is migrated, read-only when the file cannot be written. */
+  if (tk_cache_open(path, TK_CACHE_MAY_READ_ONLY, 0, &c) != TK_OK) {
     tk_log(TK_LOG_INFO, "tuning cache not used: %s", tk_last_error());
     return m;
   }

@@ -18,14 +18,18 @@
 
 /* The schema version this code writes (PRAGMA user_version). */
 #define TK_CACHE_SCHEMA_VERSION 2
-/* The version of the export file format (first line "tokamax-cache\t1"). */
-#define TK_CACHE_FORMAT_VERSION 1
+/* The version of the export file format (first line "tokamax-cache\t2");
+ * format 2 ends with "E<TAB>rows<TAB>checksum", format 1 had no marker. */
+#define TK_CACHE_FORMAT_VERSION 2
 /* Busy timeout used when tk_cache_open is given busy_ms <= 0. */
 #define TK_CACHE_DEFAULT_BUSY_MS 5000
 
 enum {
   TK_CACHE_READONLY = 1 << 0, /* never write; fails on a missing or outdated db */
-  TK_CACHE_CREATE = 1 << 1    /* create the file (and its parent folders) if missing */
+  TK_CACHE_CREATE = 1 << 1,   /* create the file (and its parent folders) if missing */
+  TK_CACHE_MAY_READ_ONLY = 1 << 2 /* an existing file this process cannot write (the file
+                                     or its folder) is opened read-only, with one info log
+                                     line, instead of failing */
 };
 
 typedef struct tk_cache tk_cache;
@@ -74,16 +78,25 @@ typedef int (*tk_cache_measurement_fn)(void *user, const char *fingerprint,
 typedef int (*tk_cache_best_fn)(void *user, const char *fingerprint, const tk_cache_best *b);
 
 /* Opens (flags TK_CACHE_CREATE: creating, with parent folders) the database
- * at path; ":memory:" is a private in-memory database. Sets WAL mode (files
- * only, not read-only), synchronous=NORMAL, foreign keys and a busy timeout
- * of busy_ms (<= 0: TK_CACHE_DEFAULT_BUSY_MS), then migrates the schema from
- * its user_version up to TK_CACHE_SCHEMA_VERSION in one transaction (so two
- * processes opening a new file at once are safe), then prepares every
- * statement. Fails with TK_ERR_CACHE for a file that is not a database
- * (SQLite's message), one locked past the timeout, one whose schema version
- * is newer than this code ("cache: <path> has schema version N, newer than
- * this library's M"), or read-only on an outdated schema. *out is set only
- * on success. */
+ * at path; ":memory:" is a private in-memory database. First reads the
+ * schema version and checks the file's tables are a tokamax schema of that
+ * version, writing nothing; then sets WAL mode (files only, not read-only),
+ * synchronous=NORMAL and foreign keys, migrates the schema from its
+ * user_version up to TK_CACHE_SCHEMA_VERSION in one transaction (so two
+ * processes opening a new file at once are safe), and prepares every
+ * statement. All steps together wait at most busy_ms (<= 0:
+ * TK_CACHE_DEFAULT_BUSY_MS) for other connections' locks; each later
+ * transaction gets busy_ms again. A read-only connection to a WAL file in a
+ * folder it cannot write reads it as immutable. Fails with TK_ERR_CACHE,
+ * and the first real reason, for a file that is not a database (SQLite's
+ * message), one locked past the timeout, one whose schema version is newer
+ * than this code ("cache: <path> has schema version N, newer than this
+ * library's M"), one that is not a tokamax cache (a negative version, or
+ * tables that are not ours: "cache: <path> is not a tokamax cache: ..."),
+ * one this process cannot write (without TK_CACHE_READONLY or
+ * TK_CACHE_MAY_READ_ONLY), or read-only on an outdated schema; a newer or
+ * foreign file is left byte for byte as it was. *out is set only on
+ * success. */
 tk_status tk_cache_open(const char *path, int flags, int busy_ms, tk_cache **out);
 
 /* Finalizes everything and closes; NULL is a no-op. */
@@ -154,8 +167,18 @@ tk_status tk_cache_export(tk_cache *c, const char *path, const char *fingerprint
  * the same candidate only when newer, best rows likewise, then the best of
  * every (device, op, key) that got a measurement is recomputed. A malformed
  * file fails with "cache: <file>:<line>: <reason>" and nothing of any file
- * is imported. *imported (may be NULL) = measurement lines read. */
+ * is imported: a missing, wrong or misplaced end marker (a truncated or
+ * edited file), a carriage return (CRLF line endings), an unknown record,
+ * status or op, a number that is not plain decimal or not finite, or a
+ * negative count, time or timestamp. A format-1 file (no end marker)
+ * imports if its last line is complete, with a warning. *imported (may be
+ * NULL) = measurement lines read. */
 tk_status tk_cache_import(tk_cache *c, const char *const *paths, int n, int64_t *imported);
+
+/* The warning of the last tk_cache_import on c ("" when none), e.g. that
+ * a format-1 file cannot be checked for truncation. Valid until the next
+ * import or close. */
+const char *tk_cache_import_warning(const tk_cache *c);
 
 /* ---- The regression gate's history (schema version 2) ---- */
 

@@ -51,9 +51,24 @@ struct tk_cache {
   sqlite3 *db;
   char *path;
   sqlite3_stmt *st[TK_SQL_COUNT];
+  char import_warning[1024]; /* tk_cache_import_warning */
+  int sql_code;              /* SQLite's extended code of the last tk_cache_fail_sql */
 };
 
-/* TK_ERR_CACHE with "cache: <path>: <what>: <sqlite's message>". */
+/* Reads the schema version into *version and checks the file holds a
+ * tokamax schema of that version (cache_schema.c): a newer version, a
+ * negative one, or tables that are not exactly those the migrations make
+ * for it fail with TK_ERR_CACHE, having only read the file. */
+tk_status tk_cache_schema_check(tk_cache *c, int *version);
+
+/* Brings the schema from version v (checked, not newer) to
+ * TK_CACHE_SCHEMA_VERSION in one write transaction, checking the version
+ * and tables again under the lock (concurrent openers migrate once); a
+ * read-only connection on an older version fails. */
+tk_status tk_cache_migrate(tk_cache *c, int v, int readonly);
+
+/* TK_ERR_CACHE with "cache: <path>: <what>: <sqlite's message>"; notes
+ * SQLite's extended code in c->sql_code. */
 tk_status tk_cache_fail_sql(tk_cache *c, const char *what);
 
 /* Binds s as text, or NULL when s is NULL. Returns sqlite's code. */
@@ -75,6 +90,15 @@ tk_status tk_cache_run(tk_cache *c, tk_sql_id id, const char *what);
 tk_status tk_cache_begin(tk_cache *c, int write);
 tk_status tk_cache_commit(tk_cache *c);
 tk_status tk_cache_rollback(tk_cache *c, tk_status s);
+
+/* The export file's checksum: 64-bit FNV-1a over the bytes of its record
+ * lines, newlines included; fold n more bytes into h (start from
+ * TK_CACHE_FNV_BASIS). */
+#define TK_CACHE_FNV_BASIS 0xcbf29ce484222325ull
+static inline uint64_t tk_cache_fnv1a(uint64_t h, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+  return h;
+}
 
 /* Microseconds since the Unix epoch. */
 int64_t tk_cache_now_us(void);

@@ -1,6 +1,9 @@
 /* cache_import.c: reading export files into a database (import and merge),
  * all files in one transaction. */
+#include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +13,17 @@
 
 #define TK_MAX_FIELDS 14
 
-/* One line being read: where it is, and its fields (unescaped in place). */
+/* One file being read: where it is, its format, the end marker's running
+ * count and checksum, and the fields of the current line (unescaped in
+ * place). */
 typedef struct {
   tk_cache *c;
   const char *file;
   long line;
+  int version;     /* the header's: 1 (no end marker) or 2 */
+  int ended;       /* the end marker was read */
+  int64_t rows;    /* record lines so far */
+  uint64_t hash;   /* their checksum (tk_cache_fnv1a) */
   char *f[TK_MAX_FIELDS];
   int n;
   int64_t measurements;
@@ -68,40 +77,71 @@ static tk_status tk_split(tk_reader *r, char *line) {
   return TK_OK;
 }
 
+/* 1 if s is a plain decimal as the exporter writes it: [-]digits, and
+ * with frac also [.digits][(e|E)[+|-]digits]; no sign '+', no spaces, no
+ * hex, no "inf". */
+static int tk_plain_decimal(const char *s, int frac) {
+  if (*s == '-') s++;
+  if (!isdigit((unsigned char)*s)) return 0;
+  while (isdigit((unsigned char)*s)) s++;
+  if (frac && *s == '.') {
+    s++;
+    if (!isdigit((unsigned char)*s)) return 0;
+    while (isdigit((unsigned char)*s)) s++;
+  }
+  if (frac && (*s == 'e' || *s == 'E')) {
+    s++;
+    if (*s == '+' || *s == '-') s++;
+    if (!isdigit((unsigned char)*s)) return 0;
+    while (isdigit((unsigned char)*s)) s++;
+  }
+  return *s == '\0';
+}
+
 static int tk_parse_i64(const char *s, int64_t *v) {
-  char *end;
+  if (!tk_plain_decimal(s, 0)) return 0;
   errno = 0;
-  long long x = strtoll(s, &end, 10);
-  if (!*s || *end || errno) return 0;
+  long long x = strtoll(s, NULL, 10);
+  if (errno) return 0;
   *v = x;
   return 1;
 }
 
-static int tk_parse_double(const char *s, double *v) {
-  char *end;
-  errno = 0;
-  double x = strtod(s, &end);
-  if (!*s || *end || errno == ERANGE) return 0;
+/* A finite plain decimal, or "nan" (unknown) when nan_ok. */
+static int tk_parse_double(const char *s, int nan_ok, double *v) {
+  if (nan_ok && strcmp(s, "nan") == 0) {
+    *v = NAN;
+    return 1;
+  }
+  if (!tk_plain_decimal(s, 1)) return 0;
+  double x = strtod(s, NULL);
+  if (!isfinite(x)) return 0; /* overflow; an underflow to a subnormal is exact enough */
   *v = x;
   return 1;
 }
 
-/* Parses fields [first, first + n) as doubles into out. */
-static tk_status tk_doubles(const tk_reader *r, int first, int n, double *out) {
-  for (int i = 0; i < n; i++)
-    if (!tk_parse_double(r->f[first + i], &out[i]))
-      return tk_bad(r, "not a number: ", r->f[first + i]);
+/* Field i as a finite double >= 0 (or nan: unknown) into *out; what names
+ * it in messages. */
+static tk_status tk_time(const tk_reader *r, int i, const char *what, double *out) {
+  if (!tk_parse_double(r->f[i], 1, out)) return tk_bad(r, "not a number: ", r->f[i]);
+  if (*out < 0) return tk_bad(r, what, r->f[i]);
   return TK_OK;
 }
 
-static tk_status tk_int(const tk_reader *r, int i, int64_t *out) {
-  return tk_parse_i64(r->f[i], out) ? TK_OK : tk_bad(r, "not an integer: ", r->f[i]);
+/* Field i as an int64 >= 0 into *out. */
+static tk_status tk_count(const tk_reader *r, int i, const char *what, int64_t *out) {
+  if (!tk_parse_i64(r->f[i], out)) return tk_bad(r, "not an integer: ", r->f[i]);
+  if (*out < 0) return tk_bad(r, what, r->f[i]);
+  return TK_OK;
 }
 
-/* Fields 1..n of names (fingerprint, op, key, impl) must not be empty. */
+/* Fields 1..n of names (fingerprint, op, key, impl) must not be empty, and
+ * field 2 (when n >= 2) must name an op. */
 static tk_status tk_names(const tk_reader *r, int n) {
+  tk_op op;
   for (int i = 1; i <= n; i++)
     if (!r->f[i][0]) return tk_bad(r, "empty name field", "");
+  if (n >= 2 && tk_op_from_name(r->f[2], &op) != TK_OK) return tk_bad(r, "unknown op: ", r->f[2]);
   return TK_OK;
 }
 
@@ -115,7 +155,7 @@ static tk_status tk_line_device(tk_reader *r, int64_t *id) {
 static tk_status tk_read_device(tk_reader *r) {
   int64_t created = 0, id = 0;
   tk_status s = r->n == 4 ? tk_names(r, 1) : tk_bad(r, "a D line has 4 fields", "");
-  if (s == TK_OK) s = tk_int(r, 3, &created);
+  if (s == TK_OK) s = tk_count(r, 3, "negative timestamp: ", &created);
   if (s == TK_OK) s = tk_cache_device_upsert(r->c, r->f[1], r->f[2], created, &id);
   return s;
 }
@@ -128,10 +168,10 @@ static tk_status tk_read_measurement(tk_reader *r) {
   int res = r->n == 14 ? tk_cache_result_parse(r->f[6]) : 0;
   tk_status s = r->n == 14 ? tk_names(r, 4) : tk_bad(r, "an M line has 14 fields", "");
   if (s == TK_OK && res < 0) s = tk_bad(r, "unknown status: ", r->f[6]);
-  if (s == TK_OK) s = tk_doubles(r, 8, 3, t);
-  if (s == TK_OK) s = tk_int(r, 11, &reps);
-  if (s == TK_OK) s = tk_doubles(r, 12, 1, &max_err);
-  if (s == TK_OK) s = tk_int(r, 13, &when);
+  for (int i = 0; s == TK_OK && i < 3; i++) s = tk_time(r, 8 + i, "negative time: ", &t[i]);
+  if (s == TK_OK) s = tk_count(r, 11, "negative repetitions: ", &reps);
+  if (s == TK_OK) s = tk_time(r, 12, "negative error: ", &max_err);
+  if (s == TK_OK) s = tk_count(r, 13, "negative timestamp: ", &when);
   if (s == TK_OK) s = tk_line_device(r, &dev);
   if (s != TK_OK) return s;
   tk_cache_measurement m = {r->f[2], r->f[3], r->f[4], r->f[5], (tk_cache_result)res,
@@ -153,12 +193,29 @@ static tk_status tk_read_best(tk_reader *r) {
   double median = 0;
   int64_t when = 0, dev = 0;
   tk_status s = r->n == 8 ? tk_names(r, 4) : tk_bad(r, "a B line has 8 fields", "");
-  if (s == TK_OK) s = tk_doubles(r, 6, 1, &median);
-  if (s == TK_OK) s = tk_int(r, 7, &when);
+  if (s == TK_OK) s = tk_time(r, 6, "negative time: ", &median);
+  if (s == TK_OK) s = tk_count(r, 7, "negative timestamp: ", &when);
   if (s == TK_OK) s = tk_line_device(r, &dev);
   if (s != TK_OK) return s;
   tk_cache_best b = {r->f[2], r->f[3], r->f[4], r->f[5], median, when};
   return tk_cache_put_best(r->c, dev, &b, 0);
+}
+
+/* E rows checksum: the end marker of format 2, matching what was read. */
+static tk_status tk_read_end(tk_reader *r) {
+  int64_t rows = -1;
+  char want[17];
+  snprintf(want, sizeof want, "%016" PRIx64, r->hash);
+  if (r->n != 3) return tk_bad(r, "end marker: an E line has 3 fields", "");
+  if (!tk_parse_i64(r->f[1], &rows) || rows != r->rows) {
+    char what[96];
+    snprintf(what, sizeof what, "%s rows, but the file has %lld", r->f[1], (long long)r->rows);
+    return tk_bad(r, "end marker: it counts ", what);
+  }
+  if (strcmp(r->f[2], want) != 0)
+    return tk_bad(r, "end marker: checksum mismatch (the file was edited or damaged): ", r->f[2]);
+  r->ended = 1;
+  return TK_OK;
 }
 
 /* Checks the header line: the format name and a version we can read. */
@@ -174,17 +231,36 @@ static tk_status tk_read_header(tk_reader *r, char *line) {
              TK_CACHE_FORMAT_VERSION);
     return tk_bad(r, "export format version ", what);
   }
+  r->version = (int)v;
   return TK_OK;
 }
 
-static tk_status tk_read_line(tk_reader *r, char *line) {
+/* One line without its newline (raw: the bytes the checksum covers, len
+ * of them with the newline). */
+static tk_status tk_read_line(tk_reader *r, char *line, size_t len) {
   if (r->line == 1) return tk_read_header(r, line);
+  if (r->ended) return tk_bad(r, "a line after the end marker", "");
+  int end = r->version >= 2 && line[0] == 'E' && line[1] == '\t';
+  if (!end) {
+    line[len - 1] = '\n'; /* the checksum covers the newline */
+    r->hash = tk_cache_fnv1a(r->hash, line, len);
+    line[len - 1] = '\0';
+    r->rows++;
+  }
   tk_status s = tk_split(r, line);
   if (s != TK_OK) return s;
+  if (end) return tk_read_end(r);
   if (!strcmp(r->f[0], "D")) return tk_read_device(r);
   if (!strcmp(r->f[0], "M")) return tk_read_measurement(r);
   if (!strcmp(r->f[0], "B")) return tk_read_best(r);
   return tk_bad(r, "unknown record type: ", r->f[0]);
+}
+
+/* Notes a warning for tk_cache_import_warning (several are joined). */
+static void tk_warn(tk_cache *c, const char *file, const char *what) {
+  size_t used = strlen(c->import_warning);
+  snprintf(c->import_warning + used, sizeof c->import_warning - used, "%s%s: %s",
+           used ? "; " : "", file, what);
 }
 
 /* Reads one file into the open transaction. */
@@ -193,19 +269,34 @@ static tk_status tk_read_file(tk_reader *r, const char *path) {
   if (!f) return tk_fail(TK_ERR_CACHE, "cache: cannot read %s: %s", path, strerror(errno));
   r->file = path;
   r->line = 0;
+  r->version = 0;
+  r->ended = 0;
+  r->rows = 0;
+  r->hash = TK_CACHE_FNV_BASIS;
   char *line = NULL;
   size_t cap = 0;
   ssize_t len;
   tk_status s = TK_OK;
   while (s == TK_OK && (len = getline(&line, &cap, f)) >= 0) {
     r->line++;
-    if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
-    if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
-    if ((size_t)len != strlen(line)) s = tk_bad(r, "NUL byte in line", "");
-    if (s == TK_OK) s = tk_read_line(r, line);
+    if (len == 0 || line[len - 1] != '\n')
+      s = tk_bad(r, "truncated: the line has no newline (the file is cut)", "");
+    else if (memchr(line, '\r', (size_t)len))
+      s = tk_bad(r, "carriage return in the line (CRLF line endings: the file was converted)", "");
+    else if ((size_t)len != strlen(line))
+      s = tk_bad(r, "NUL byte in line", "");
+    if (s != TK_OK) break;
+    line[len - 1] = '\0';
+    s = tk_read_line(r, line, (size_t)len);
   }
   if (s == TK_OK && ferror(f)) s = tk_fail(TK_ERR_CACHE, "cache: reading %s failed", path);
   if (s == TK_OK && r->line == 0) s = tk_fail(TK_ERR_CACHE, "cache: %s:1: empty file", path);
+  if (s == TK_OK && r->version >= 2 && !r->ended) {
+    r->line++;
+    s = tk_bad(r, "truncated: the file ends without its end marker (E line)", "");
+  }
+  if (s == TK_OK && r->version == 1)
+    tk_warn(r->c, path, "export format 1 has no end marker: it cannot be checked for truncation");
   free(line);
   fclose(f);
   return s;
@@ -228,6 +319,7 @@ tk_status tk_cache_import(tk_cache *c, const char *const *paths, int n, int64_t 
   if (!c || (n > 0 && !paths) || n < 0)
     return tk_fail(TK_ERR_INVALID_ARGUMENT, "cache: import: bad arguments");
   tk_reader r = {.c = c};
+  c->import_warning[0] = '\0';
   tk_status s = tk_cache_begin(c, 1);
   for (int i = 0; s == TK_OK && i < n; i++)
     s = paths[i] ? tk_read_file(&r, paths[i])
@@ -237,3 +329,5 @@ tk_status tk_cache_import(tk_cache *c, const char *const *paths, int n, int64_t 
   if (s == TK_OK && imported) *imported = r.measurements;
   return s;
 }
+
+const char *tk_cache_import_warning(const tk_cache *c) { return c ? c->import_warning : ""; }

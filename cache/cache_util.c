@@ -8,6 +8,7 @@
 #include "runtime/status.h"
 
 tk_status tk_cache_fail_sql(tk_cache *c, const char *what) {
+  c->sql_code = sqlite3_extended_errcode(c->db);
   return tk_fail(TK_ERR_CACHE, "cache: %s: %s: %s", c->path, what, sqlite3_errmsg(c->db));
 }
 

@@ -6,6 +6,7 @@
 
 #include "kernels/op_desc.h"
 #include "kernels/validate.h"
+#include "runtime/checked.h"
 #include "runtime/status.h"
 
 /* The largest align accepted: far above any GEMM tile, small enough that
@@ -15,8 +16,7 @@
 int64_t tk_moe_permute_max_rows(int64_t T, int64_t k, int64_t E, int64_t align) {
   int64_t rows, pad;
   if (T < 0 || k < 0 || E < 0 || align < 1) return -1;
-  if (__builtin_mul_overflow(T, k, &rows) || __builtin_mul_overflow(E, align - 1, &pad) ||
-      __builtin_add_overflow(rows, pad, &rows))
+  if (!tk_mul_fits(T, k, &rows) || !tk_mul_fits(E, align - 1, &pad) || !tk_add_fits(rows, pad, &rows))
     return -1;
   return rows;
 }

@@ -5,6 +5,7 @@
 
 #include "kernels/op_desc.h"
 #include "kernels/validate.h"
+#include "runtime/checked.h"
 #include "runtime/status.h"
 
 /* cu_q_lens starts at 0, never decreases and ends at Tq_total. */
@@ -31,8 +32,7 @@ static tk_status check_cu_q_lens(const tk_validator *v, const tk_paged_attention
 /* Per sequence: kv_len in [0, max_pages*page_size], q_len <= kv_len, and
  * the ids of its used pages in [0,P). */
 static tk_status check_sequences(const tk_validator *v, const tk_paged_attention_problem *p) {
-  int64_t capacity;
-  if (__builtin_mul_overflow(p->max_pages, p->page_size, &capacity)) capacity = INT64_MAX;
+  int64_t capacity = tk_mul_saturated(p->max_pages, p->page_size);
   for (int64_t s = 0; s < p->S; s++) {
     int32_t kv = tk_load_i32(&p->kv_lens, s, 0);
     if (kv < 0 || kv > capacity)
@@ -169,7 +169,7 @@ static void lengths(const tk_problem *problem, int64_t s, int64_t *q_len, int64_
   const tk_paged_attention_problem *p = &problem->u.paged_attention;
   if (!lengths_known(problem)) {
     *q_len = p->cu_q_lens.present ? p->Tq_total / (p->S > 0 ? p->S : 1) : 1;
-    *kv_len = p->max_pages * p->page_size;
+    *kv_len = tk_mul_saturated(p->max_pages, p->page_size);
     return;
   }
   *q_len = p->cu_q_lens.present

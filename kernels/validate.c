@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtime/checked.h"
 #include "runtime/status.h"
 
 void tk_validator_init(tk_validator *v, const char *op, int need_data) {
@@ -138,7 +139,7 @@ static tk_status take_shape(const tk_validator *v, const char *name, const DLTen
                      name, (long long)s, i, dn);
     }
     /* zero sizes count as 1 so that row-major strides also fit */
-    if (__builtin_mul_overflow(bound, s > 1 ? s : 1, &bound)) {
+    if (!tk_mul_fits(bound, s > 1 ? s : 1, &bound)) {
       char st[160];
       shape_text(t->shape, out->ndim, st, sizeof st);
       return tk_fail(TK_ERR_INVALID_ARGUMENT, "%s: %s has shape %s, too many elements", v->op, name,
@@ -162,14 +163,14 @@ static tk_status check_strides(const tk_validator *v, const char *name, int is_o
       return tk_fail(TK_ERR_INVALID_ARGUMENT,
                      "%s: %s is an output with negative stride %lld at dim %d", v->op, name,
                      (long long)out->stride[i], i);
-    if (__builtin_mul_overflow(out->shape[i] - 1, out->stride[i], &ext) ||
-        __builtin_add_overflow(ext < 0 ? lo : hi, ext, ext < 0 ? &lo : &hi))
+    if (!tk_mul_fits(out->shape[i] - 1, out->stride[i], &ext) ||
+        !tk_add_fits(ext < 0 ? lo : hi, ext, ext < 0 ? &lo : &hi))
       return tk_fail(TK_ERR_INVALID_ARGUMENT, "%s: %s has strides whose span overflows int64",
                      v->op, name);
   }
   int64_t span;
-  if (__builtin_sub_overflow(hi, lo, &span) || __builtin_add_overflow(span, 1, &span) ||
-      __builtin_mul_overflow(span, tk_dtype_size(out->dtype), &span))
+  if (!tk_sub_fits(hi, lo, &span) || !tk_add_fits(span, 1, &span) ||
+      !tk_mul_fits(span, tk_dtype_size(out->dtype), &span))
     return tk_fail(TK_ERR_INVALID_ARGUMENT, "%s: %s has strides whose span overflows int64", v->op,
                    name);
   if (!is_output) return TK_OK;
@@ -190,9 +191,29 @@ static tk_status check_strides(const tk_validator *v, const char *name, int is_o
                      "%s: %s is an output whose elements overlap (stride %lld at dim %d does not "
                      "pass offset %lld of the smaller dims)",
                      v->op, name, (long long)out->stride[d], d, (long long)reach);
-    reach += out->stride[d] * (out->shape[d] - 1);
+    reach += out->stride[d] * (out->shape[d] - 1); /* <= hi, checked above */
   }
   return TK_OK;
+}
+
+/* The row-major stride of dim i of out (the product of the later extents,
+ * zero extents counted as 1): what NULL strides give, and what the stride
+ * of a dim that addresses one element is normalised to. Fits int64, as
+ * take_shape checked. */
+static int64_t row_major_stride(const tk_tensor *out, int i) {
+  int64_t st = 1;
+  for (int j = out->ndim - 1; j > i; j--) st *= out->shape[j] > 1 ? out->shape[j] : 1;
+  return st;
+}
+
+/* Normalises the strides no element address depends on: those of dims of
+ * extent 0 or 1 (their index is always 0), and every stride of a tensor
+ * with no elements, become row-major ones. So no kernel ever multiplies a
+ * caller's meaningless stride (a huge one overflows int64 even times 0's
+ * neighbours, e.g. times the element size). */
+static void normalise_strides(tk_tensor *out, int64_t numel) {
+  for (int i = 0; i < out->ndim; i++)
+    if (numel == 0 || out->shape[i] <= 1) out->stride[i] = row_major_stride(out, i);
 }
 
 tk_status tk_take_tensor(tk_validator *v, const char *name, const DLTensor *t, int flags,
@@ -223,12 +244,9 @@ tk_status tk_take_tensor(tk_validator *v, const char *name, const DLTensor *t, i
     memcpy(out->stride, t->strides, sizeof(int64_t) * (size_t)ndim);
     s = check_strides(v, name, flags & TK_ARG_OUTPUT, out);
     if (s != TK_OK) return s;
+    normalise_strides(out, numel);
   } else {
-    int64_t st = 1;
-    for (int i = ndim - 1; i >= 0; i--) {
-      out->stride[i] = st;
-      st *= out->shape[i] > 1 ? out->shape[i] : 1;
-    }
+    for (int i = 0; i < ndim; i++) out->stride[i] = row_major_stride(out, i);
   }
   if (t->data) {
     char *p = (char *)t->data + t->byte_offset;

@@ -56,7 +56,9 @@ void tk_validator_init(tk_validator *v, const char *op, int need_data);
  * (NULL = row-major; any value for inputs, with the addressed span checked
  * for overflow; non-negative and non-overlapping for outputs), data NULL
  * only without need_data or with no elements, data + byte_offset aligned to
- * the element size. */
+ * the element size. In *out the strides of dims of extent 0 or 1 (and all
+ * strides of a tensor with no elements) are normalised to row-major ones:
+ * no address depends on them, and no kernel may multiply the caller's. */
 tk_status tk_take_tensor(tk_validator *v, const char *name, const DLTensor *t, int flags,
                          unsigned dtypes, const char *dims, tk_tensor *out);
 

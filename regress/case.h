@@ -84,7 +84,9 @@ int tk_case_memory_bound(const tk_case *c);
 tk_dtype tk_case_dtype(const tk_case *c);
 
 /* A suite: spec lines of a file; '#' starts a comment, blank lines skip,
- * and a line "include NAME" takes in every spec of suite NAME. */
+ * and a line "include NAME" takes in every spec of suite NAME (a file
+ * already taken in, by an earlier include or up a cycle, is skipped). */
+#define TK_SUITE_MAX_CASES 65536 /* the most specs a suite may expand to */
 typedef struct {
   int count;
   char **specs;
@@ -94,7 +96,9 @@ typedef struct {
 
 /* Loads a suite by path, or by name from regress/suites/<name>.suite (under
  * $TOKAMAX_SUITE_DIR, else the source tree). Checks every line parses; on a
- * bad line returns TK_ERR_INVALID_ARGUMENT with "file:line: reason" in err. */
+ * bad line (a bad spec, a NUL byte, over 4096 bytes, includes nested over 8
+ * deep, more than TK_SUITE_MAX_CASES specs in all) returns
+ * TK_ERR_INVALID_ARGUMENT with "file:line: reason" in err. */
 tk_status tk_suite_load(const char *name_or_path, tk_suite *s, char *err, size_t err_len);
 void tk_suite_free(tk_suite *s);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/checked.h"
 #include "runtime/half.h"
 #include "regress/case_internal.h"
 
@@ -65,16 +66,20 @@ tk_case_tensor *tk_case_add(tk_case *c, const char *name, tk_dtype dtype, int is
     empty |= shape[d] == 0;
   }
   int64_t run = 1;
+  int fits = 1;
   for (int i = ndim - 1; i >= 0; i--) {
     int d = perm ? perm[i] : i;
     t->strides[d] = run;
-    run *= shape[d] + (i == ndim - 1 ? pad : 0);
+    fits = fits && tk_mul_fits(run, shape[d] + (i == ndim - 1 ? pad : 0), &run);
   }
   t->span = 1;
-  for (int d = 0; d < ndim; d++) t->span += (shape[d] - 1) * t->strides[d];
+  for (int d = 0; d < ndim; d++)
+    fits = fits && tk_mul_add_fits(shape[d] - 1, t->strides[d], t->span, &t->span);
   if (empty) t->span = 0;
-  t->data_bytes = (size_t)t->span * (size_t)tk_dtype_size(dtype);
-  size_t total = t->data_bytes + (is_output ? TK_CASE_GUARD : 0);
+  size_t total = 0;
+  if (!fits || !tk_array_bytes_fit(t->span, (size_t)tk_dtype_size(dtype), &t->data_bytes) ||
+      !tk_size_add_fits(t->data_bytes, is_output ? TK_CASE_GUARD : 0, &total))
+    return NULL;
   t->buf = calloc(total ? total : 1, 1);
   if (!t->buf) return NULL;
   t->dl.data = t->buf;

@@ -1,5 +1,6 @@
-/* suite.c: reading a suite file (one case spec per line, '#' comments),
- * found by path or by name, every line checked to parse. */
+/* suite.c: reading a suite file (one case spec per line, '#' comments,
+ * includes taken in once each), found by path or by name, every line
+ * checked to parse, the expansion capped. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,64 +43,110 @@ static int append(tk_suite *s, const char *spec, int line) {
 }
 
 #define MAX_INCLUDE_DEPTH 8
+#define MAX_LINE 4096
 
-static tk_status load(const char *name_or_path, tk_suite *s, char *err, size_t err_len, int depth);
+/* One load: the suite being filled, and the files already taken in (by
+ * canonical path), each read once however often it is included. */
+typedef struct {
+  tk_suite *s;
+  char **seen;
+  int n_seen;
+  char *err;
+  size_t err_len;
+} loader;
 
-/* Appends the specs of the suite `name` (an "include NAME" line). */
-static tk_status include(tk_suite *s, const char *name, int number, char *err, size_t err_len,
-                         int depth) {
-  if (depth >= MAX_INCLUDE_DEPTH)
-    return tk_case_err(TK_ERR_INVALID_ARGUMENT, err, err_len, "%s:%d: includes nest deeper than %d",
-                       s->path, number, MAX_INCLUDE_DEPTH);
-  tk_suite inner;
-  char why[512];
-  tk_status st = load(name, &inner, why, sizeof why, depth + 1);
-  if (st != TK_OK)
-    return tk_case_err(st, err, err_len, "%s:%d: include %s: %s", s->path, number, name, why);
-  for (int i = 0; i < inner.count && st == TK_OK; i++)
-    if (!append(s, inner.specs[i], inner.line_numbers[i]))
-      st = tk_case_err(TK_ERR_OUT_OF_MEMORY, err, err_len, "out of memory");
-  tk_suite_free(&inner);
-  return st;
+/* 1 if canonical path p was taken in already, else notes it (0; -1 when
+ * out of memory). */
+static int seen_before(loader *L, const char *p) {
+  for (int i = 0; i < L->n_seen; i++)
+    if (strcmp(L->seen[i], p) == 0) return 1;
+  char **seen = realloc(L->seen, sizeof(char *) * (size_t)(L->n_seen + 1));
+  if (!seen) return -1;
+  L->seen = seen;
+  if (!(L->seen[L->n_seen] = strdup(p))) return -1;
+  L->n_seen++;
+  return 0;
 }
 
-/* Reads every line of f into s, checking each spec parses. */
-static tk_status read_lines(FILE *f, tk_suite *s, char *err, size_t err_len, int depth) {
-  char line[4096];
-  int number = 0;
-  while (fgets(line, sizeof line, f)) {
-    number++;
-    size_t n = strlen(line);
-    if (n == sizeof line - 1 && line[n - 1] != '\n' && !feof(f))
-      return tk_case_err(TK_ERR_INVALID_ARGUMENT, err, err_len, "%s:%d: line too long", s->path, number);
-    char *hash = strchr(line, '#');
-    if (hash) *hash = '\0';
-    char *b = line, *e = line + strlen(line);
-    while (isspace((unsigned char)*b)) b++;
-    while (e > b && isspace((unsigned char)e[-1])) *--e = '\0';
-    if (*b == '\0') continue;
-    if (strncmp(b, "include", 7) == 0 && isspace((unsigned char)b[7])) {
-      char *name = b + 8;
-      while (isspace((unsigned char)*name)) name++;
-      tk_status st = include(s, name, number, err, err_len, depth);
-      if (st != TK_OK) return st;
-      continue;
-    }
-    tk_case_params p;
-    char why[256];
-    if (tk_case_spec_parse(b, &p, why, sizeof why) != TK_OK)
-      return tk_case_err(TK_ERR_INVALID_ARGUMENT, err, err_len, "%s:%d: %s", s->path, number, why);
-    if (!append(s, b, number)) return tk_case_err(TK_ERR_OUT_OF_MEMORY, err, err_len, "out of memory");
+static tk_status load_file(loader *L, const char *path, int depth);
+
+/* An "include NAME" line (number of file path): the specs of suite NAME,
+ * unless taken in already. */
+static tk_status include(loader *L, const char *path, int number, const char *name, int depth) {
+  if (depth >= MAX_INCLUDE_DEPTH)
+    return tk_case_err(TK_ERR_INVALID_ARGUMENT, L->err, L->err_len,
+                       "%s:%d: includes nest deeper than %d", path, number, MAX_INCLUDE_DEPTH);
+  char *inner = resolve(name);
+  tk_status st = inner ? load_file(L, inner, depth + 1)
+                       : tk_case_err(TK_ERR_INVALID_ARGUMENT, L->err, L->err_len,
+                                     "suite '%s' not found", name);
+  free(inner);
+  if (st == TK_OK) return st;
+  char why[512];
+  snprintf(why, sizeof why, "%s", L->err ? L->err : "");
+  return tk_case_err(st, L->err, L->err_len, "%s:%d: include %s: %s", path, number, name, why);
+}
+
+/* One line of file path (number), comments and spaces still in it. */
+static tk_status read_line(loader *L, const char *path, int number, char *line, int depth) {
+  char *hash = strchr(line, '#');
+  if (hash) *hash = '\0';
+  char *b = line, *e = line + strlen(line);
+  while (isspace((unsigned char)*b)) b++;
+  while (e > b && isspace((unsigned char)e[-1])) *--e = '\0';
+  if (*b == '\0') return TK_OK;
+  if (strncmp(b, "include", 7) == 0 && isspace((unsigned char)b[7])) {
+    char *name = b + 8;
+    while (isspace((unsigned char)*name)) name++;
+    return include(L, path, number, name, depth);
   }
-  if (ferror(f)) return tk_case_err(TK_ERR_INVALID_ARGUMENT, err, err_len, "%s: read error", s->path);
+  tk_case_params p;
+  char why[256];
+  if (tk_case_spec_parse(b, &p, why, sizeof why) != TK_OK)
+    return tk_case_err(TK_ERR_INVALID_ARGUMENT, L->err, L->err_len, "%s:%d: %s", path, number, why);
+  if (L->s->count >= TK_SUITE_MAX_CASES)
+    return tk_case_err(TK_ERR_INVALID_ARGUMENT, L->err, L->err_len,
+                       "%s:%d: the suite expands to more than %d cases", path, number,
+                       TK_SUITE_MAX_CASES);
+  if (!append(L->s, b, number))
+    return tk_case_err(TK_ERR_OUT_OF_MEMORY, L->err, L->err_len, "out of memory");
   return TK_OK;
 }
 
-tk_status tk_suite_load(const char *name_or_path, tk_suite *s, char *err, size_t err_len) {
-  return load(name_or_path, s, err, err_len, 0);
+/* Reads every line of the suite file at path (an existing file) into the
+ * load, checking each spec parses; nothing when it was taken in before. */
+static tk_status load_file(loader *L, const char *path, int depth) {
+  char *canon = realpath(path, NULL);
+  int seen = canon ? seen_before(L, canon) : -1;
+  free(canon);
+  if (seen < 0) return tk_case_err(TK_ERR_OUT_OF_MEMORY, L->err, L->err_len, "out of memory");
+  if (seen) return TK_OK;
+  FILE *f = fopen(path, "r");
+  if (!f) return tk_case_err(TK_ERR_INVALID_ARGUMENT, L->err, L->err_len, "%s: cannot open", path);
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  int number = 0;
+  tk_status st = TK_OK;
+  while (st == TK_OK && (len = getline(&line, &cap, f)) >= 0) {
+    number++;
+    if (len > MAX_LINE)
+      st = tk_case_err(TK_ERR_INVALID_ARGUMENT, L->err, L->err_len,
+                       "%s:%d: line too long (over %d bytes)", path, number, MAX_LINE);
+    else if ((size_t)len != strlen(line))
+      st = tk_case_err(TK_ERR_INVALID_ARGUMENT, L->err, L->err_len, "%s:%d: NUL byte in the line",
+                       path, number);
+    else
+      st = read_line(L, path, number, line, depth);
+  }
+  if (st == TK_OK && ferror(f))
+    st = tk_case_err(TK_ERR_INVALID_ARGUMENT, L->err, L->err_len, "%s: read error", path);
+  free(line);
+  fclose(f);
+  return st;
 }
 
-static tk_status load(const char *name_or_path, tk_suite *s, char *err, size_t err_len, int depth) {
+tk_status tk_suite_load(const char *name_or_path, tk_suite *s, char *err, size_t err_len) {
   memset(s, 0, sizeof *s);
   if (!name_or_path || !*name_or_path)
     return tk_case_err(TK_ERR_INVALID_ARGUMENT, err, err_len, "no suite name given");
@@ -111,14 +158,10 @@ static tk_status load(const char *name_or_path, tk_suite *s, char *err, size_t e
                name_or_path, dir && *dir ? dir : "$TOKAMAX_SUITE_DIR", name_or_path, TK_SOURCE_DIR,
                name_or_path);
   }
-  FILE *f = fopen(s->path, "r");
-  if (!f) {
-    tk_status st = tk_case_err(TK_ERR_INVALID_ARGUMENT, err, err_len, "%s: cannot open", s->path);
-    tk_suite_free(s);
-    return st;
-  }
-  tk_status st = read_lines(f, s, err, err_len, depth);
-  fclose(f);
+  loader L = {s, NULL, 0, err, err_len};
+  tk_status st = load_file(&L, s->path, 0);
+  for (int i = 0; i < L.n_seen; i++) free(L.seen[i]);
+  free(L.seen);
   if (st != TK_OK) tk_suite_free(s);
   return st;
 }

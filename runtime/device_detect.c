@@ -79,7 +79,7 @@ static void identify_cpuid(tk_device_info *out) {
                      ? (int)(((r[0] >> 16) & 0xf) << 4) + base_model
                      : base_model;
   }
-  if (__get_cpuid_max(0x80000000, NULL) >= 0x80000004) {
+  if ((unsigned)__get_cpuid_max(0x80000000, NULL) >= 0x80000004u) {
     for (unsigned leaf = 0; leaf < 3; leaf++) {
       __get_cpuid(0x80000002 + leaf, &r[0], &r[1], &r[2], &r[3]);
       memcpy(out->brand + 16 * leaf, r, 16);

@@ -35,14 +35,21 @@ const char *tk_dtype_short(tk_dtype d);
 /* The DLPack dtype of d (one lane). */
 DLDataType tk_dtype_dl(tk_dtype d);
 
+/* Address of the element off elements from t's element 0. NULL when t has
+ * no data (a tensor with no elements may have none): no arithmetic on a
+ * NULL pointer. */
+static inline void *tk_elem_at(const tk_tensor *t, int64_t off) {
+  return t->data ? (char *)t->data + off * tk_dtype_size(t->dtype) : NULL;
+}
+
 /* Address of element (i0, i1, ...) of a tensor of ndim <= 4; pass 0 for
- * unused trailing indices. */
+ * unused trailing indices. NULL when t has no data. */
 static inline void *tk_at(const tk_tensor *t, int64_t i0, int64_t i1, int64_t i2, int64_t i3) {
   int64_t off = i0 * t->stride[0];
   if (t->ndim > 1) off += i1 * t->stride[1];
   if (t->ndim > 2) off += i2 * t->stride[2];
   if (t->ndim > 3) off += i3 * t->stride[3];
-  return (char *)t->data + off * tk_dtype_size(t->dtype);
+  return tk_elem_at(t, off);
 }
 
 /* Elements from the lowest to the highest element t addresses, inclusive

@@ -255,7 +255,7 @@ static void test_export_import(void) {
   CHECK_OK(tk_cache_export(b, again, NULL));
   char *fa = tc_read_file(file), *fb = tc_read_file(again);
   CHECK(!strcmp(fa, fb) && strlen(fa) > 1000, "re-export differs");
-  CHECK(!strncmp(fa, "tokamax-cache\t1\n", 16), "header");
+  CHECK(!strncmp(fa, "tokamax-cache\t2\n", 16), "header");
   free(da), free(db), free(db2), free(fa), free(fb);
   /* One device only. */
   CHECK_OK(tk_cache_export(a, again, "cpu:two"));
@@ -346,7 +346,7 @@ static void test_malformed_import(void) {
         s == TK_ERR_CACHE && strstr(tk_last_error(), where) && strstr(tk_last_error(), bad[i].why),
         "case %zu: %s: %s", i, tk_status_string(s), tk_last_error());
   }
-  const char *heads[] = {"", "tokamax-cache\t2\n", "sqlite format 3\n", "tokamax-cachex\t1\n"};
+  const char *heads[] = {"", "tokamax-cache\t3\n", "sqlite format 3\n", "tokamax-cachex\t1\n"};
   for (int i = 0; i < 4; i++) {
     const char *file = tc_path("head.tsv");
     tc_write(file, heads[i]);

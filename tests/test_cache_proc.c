@@ -89,14 +89,7 @@ static void test_killed_writer(void) {
   tk_cache *c = NULL;
   CHECK_OK(tk_cache_open(path, TK_CACHE_CREATE, 0, &c));
   tk_cache_close(c);
-  sqlite3 *db = NULL;
-  sqlite3_stmt *q = NULL;
-  int ok = sqlite3_open(path, &db) == SQLITE_OK &&
-           sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL) == SQLITE_OK &&
-           sqlite3_step(q) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(q, 0), "ok");
-  sqlite3_finalize(q);
-  sqlite3_close(db);
-  CHECK(ok, "integrity_check failed");
+  CHECK(tc_integrity_ok(path), "integrity_check failed");
   int64_t n = tc_sql_int(path, "SELECT count(*) FROM measurements");
   char prefix[128];
   snprintf(prefix, sizeof prefix, "SELECT max(problem_key) = 'w0-k%04d' FROM measurements",

@@ -83,6 +83,18 @@ static inline int64_t tc_sql_int(const char *path, const char *sql) {
   return v;
 }
 
+/* 1 when SQLite's PRAGMA integrity_check of the file at path says "ok". */
+static inline int tc_integrity_ok(const char *path) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *q = NULL;
+  int ok = sqlite3_open(path, &db) == SQLITE_OK &&
+           sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL) == SQLITE_OK &&
+           sqlite3_step(q) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(q, 0), "ok");
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return ok;
+}
+
 /* A growing text buffer for dumps. */
 typedef struct {
   char *s;

@@ -5,22 +5,7 @@ set -u
 bin="$2/tokamax-tune"
 [ -x "$bin" ] || { echo "no tokamax-tune built; skipping"; exit 77; }
 export TOKAMAX_CACHE=:memory:
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fails=0
-expect() { # expect <wanted rc> <pattern in output> <command...>
-  local want=$1 pattern=$2
-  shift 2
-  "$@" >"$work/out" 2>&1
-  local rc=$?
-  if [ "$rc" != "$want" ] || ! grep -q -- "$pattern" "$work/out"; then
-    echo "FAIL: $* -> rc $rc (want $want), output lacks '$pattern':"
-    head -20 "$work/out"
-    fails=$((fails + 1))
-  else
-    echo "ok: $*"
-  fi
-}
+source "$(dirname "$0")/cli_expect.sh"
 
 expect 0 "commands:" "$bin" help
 expect 2 "unknown command 'bogus'" "$bin" bogus

@@ -77,6 +77,65 @@ static void test_files(void) {
   unsetenv("TOKAMAX_SUITE_DIR");
 }
 
+/* Writes len bytes of text (NULs allowed) to dir/name. */
+static void write_bytes(const char *name, const char *text, size_t len) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  if (f) fwrite(text, 1, len, f), fclose(f);
+}
+
+/* The suite parser's limits (issue 17): a NUL byte fails its line (it
+ * once cut the line short silently); a file included twice, or in a
+ * cycle, is taken in once (8 files each including the next 6 times once
+ * expanded to 279,936 cases); a suite is capped at TK_SUITE_MAX_CASES. */
+static void test_include_limits(void) {
+  char err[512] = "";
+  tk_suite s;
+  write_bytes("nul.suite", "attention B=1\0 Tq=nope\nmoe_permute T=4\n", 39);
+  char path[128];
+  snprintf(path, sizeof path, "%s/nul.suite", dir);
+  tk_status st = tk_suite_load(path, &s, err, sizeof err);
+  CHECK(st == TK_ERR_INVALID_ARGUMENT && strstr(err, "nul.suite:1:") && strstr(err, "NUL"),
+        "NUL byte: %s: %s", tk_status_string(st), err);
+  if (st == TK_OK) tk_suite_free(&s);
+
+  setenv("TOKAMAX_SUITE_DIR", dir, 1);
+  for (int i = 0; i < 8; i++) {
+    char name[32], text[256] = "";
+    snprintf(name, sizeof name, "fan%d.suite", i);
+    for (int j = 0; i < 7 && j < 6; j++)
+      snprintf(text + strlen(text), sizeof text - strlen(text), "include fan%d\n", i + 1);
+    snprintf(text + strlen(text), sizeof text - strlen(text), "attention B=1 Tq=%d\n", i + 1);
+    write_file(name, text);
+  }
+  st = tk_suite_load("fan0", &s, err, sizeof err);
+  CHECK(st == TK_OK && s.count == 8, "fan-out of includes: %s, %d cases (want 8): %s",
+        tk_status_string(st), st == TK_OK ? s.count : -1, err);
+  if (st == TK_OK) tk_suite_free(&s);
+
+  write_file("cycle_a.suite", "include cycle_b\nattention B=1\n");
+  write_file("cycle_b.suite", "include cycle_a\ngrouped_gemm M=8\n");
+  st = tk_suite_load("cycle_a", &s, err, sizeof err);
+  CHECK(st == TK_OK && s.count == 2, "include cycle: %s, %d cases (want 2): %s",
+        tk_status_string(st), st == TK_OK ? s.count : -1, err);
+  if (st == TK_OK) tk_suite_free(&s);
+
+  /* Over the cap: one line more than it allows, spread over two files. */
+  size_t n = TK_SUITE_MAX_CASES / 2 + 1, len = 0;
+  char *big = malloc(n * 16 + 32);
+  for (size_t i = 0; big && i < n; i++) len += (size_t)sprintf(big + len, "attention B=1\n");
+  if (big) write_bytes("big_half.suite", big, len);
+  write_file("big.suite", "include big_half\ninclude big_half2\n");
+  if (big) write_bytes("big_half2.suite", big, len);
+  st = tk_suite_load("big", &s, err, sizeof err);
+  CHECK(st == TK_ERR_INVALID_ARGUMENT && strstr(err, "more than"), "cap: %s: %s",
+        tk_status_string(st), err);
+  if (st == TK_OK) tk_suite_free(&s);
+  free(big);
+  unsetenv("TOKAMAX_SUITE_DIR");
+}
+
 static void test_spec_errors(void) {
   static const struct { const char *spec, *word; } bad[] = {
       {"", "op"}, {"B=2", "B=2"}, {"attention B=0", "B"}, {"attention B=2 B=3", "twice"},
@@ -211,6 +270,7 @@ int main(void) {
   snprintf(dir, sizeof dir, "/tmp/tk_test_suite_XXXXXX");
   if (!mkdtemp(dir)) return 1;
   test_files();
+  test_include_limits();
   test_spec_errors();
   test_shipped_suites();
   test_inputs_and_work();

@@ -1,6 +1,7 @@
 /* cache_cli.c: opening the cache the way a context finds it. */
 #include "tools/cache_cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "tools/cli_args.h"
@@ -8,14 +9,23 @@
 #include "runtime/context.h"
 
 int cache_cli_open(const char *name, const char *db, int flags, tk_cache **out) {
-  tk_context_options o = {db, 1, TK_TUNE_OFF, NULL};
-  tk_context *ctx;
-  if (tk_context_create(&o, &ctx) != TK_OK) {
-    tk_cli_error("%s: %s", name, tk_last_error());
+  char *path = db ? strdup(db) : NULL;
+  if (!db) { /* the default a context resolves */
+    tk_context_options o = {NULL, 1, TK_TUNE_OFF, NULL};
+    tk_context *ctx;
+    if (tk_context_create(&o, &ctx) != TK_OK) {
+      tk_cli_error("%s: %s", name, tk_last_error());
+      return 0;
+    }
+    path = strdup(ctx->cache_path);
+    tk_context_destroy(ctx); /* clears the thread's error: before the open, never after */
+  }
+  if (!path) {
+    tk_cli_error("%s: out of memory", name);
     return 0;
   }
-  tk_status s = tk_cache_open(ctx->cache_path, flags, 0, out);
-  tk_context_destroy(ctx);
+  tk_status s = tk_cache_open(path, flags, 0, out);
+  free(path);
   if (s != TK_OK) {
     tk_cli_error("%s: %s", name, tk_last_error());
     return 0;

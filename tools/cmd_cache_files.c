@@ -10,6 +10,12 @@
 
 #define MAX_FILES 256
 
+/* Prints what the last import on c warned of (format-1 files), if any. */
+static void print_import_warning(const char *name, const tk_cache *c) {
+  const char *w = tk_cache_import_warning(c);
+  if (w[0]) fprintf(stderr, "tokamax-tune: %s: warning: %s\n", name, w);
+}
+
 int tk_cmd_export(int argc, char **argv) {
   const char *db = NULL, *device = NULL;
   char *file[1];
@@ -26,7 +32,7 @@ int tk_cmd_export(int argc, char **argv) {
   const char *dev;
   if (!cache_cli_device("export", device ? device : "all", fp, sizeof fp, &dev)) return 1;
   tk_cache *c;
-  if (!cache_cli_open("export", db, TK_CACHE_CREATE, &c)) return 1;
+  if (!cache_cli_open("export", db, TK_CACHE_CREATE | TK_CACHE_MAY_READ_ONLY, &c)) return 1;
   tk_status s = tk_cache_export(c, file[0], dev);
   if (s != TK_OK) tk_cli_error("export: %s", tk_last_error());
   tk_cache_close(c);
@@ -49,8 +55,10 @@ int tk_cmd_import(int argc, char **argv) {
   int64_t count = 0;
   tk_status s = tk_cache_import(c, (const char *const *)files, n, &count);
   if (s != TK_OK) tk_cli_error("import: %s", tk_last_error());
-  else fprintf(stderr, "imported %lld measurements from %d file%s into %s\n", (long long)count, n,
-               n == 1 ? "" : "s", tk_cache_path(c));
+  else print_import_warning("import", c);
+  if (s == TK_OK)
+    fprintf(stderr, "imported %lld measurements from %d file%s into %s\n", (long long)count, n,
+            n == 1 ? "" : "s", tk_cache_path(c));
   tk_cache_close(c);
   return s == TK_OK ? 0 : 1;
 }
@@ -77,6 +85,7 @@ int tk_cmd_merge(int argc, char **argv) {
   }
   int64_t count = 0;
   tk_status s = tk_cache_import(c, (const char *const *)files, n, &count);
+  if (s == TK_OK) print_import_warning("merge", c);
   if (s == TK_OK) s = tk_cache_export(c, out, NULL);
   if (s != TK_OK) tk_cli_error("merge: %s", tk_last_error());
   else fprintf(stderr, "merged %lld measurements from %d files into %s\n", (long long)count, n, out);

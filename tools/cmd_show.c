@@ -84,7 +84,7 @@ int tk_cmd_show(int argc, char **argv) {
   if (!cache_cli_device("show", device, fp, sizeof fp, &dev)) return 1;
   tk_cache_filter f = {dev, op, impl, key};
   tk_cache *c;
-  if (!cache_cli_open("show", db, TK_CACHE_CREATE, &c)) return 1;
+  if (!cache_cli_open("show", db, TK_CACHE_CREATE | TK_CACHE_MAY_READ_ONLY, &c)) return 1;
   show_out o = {json, 0};
   if (json) printf("[");
   else printf("%-12s %s%12s  %s\n", "impl", all ? "result " : "", "time (us)", "config  [device]\n  problem key");

@@ -150,10 +150,10 @@ static void pack_group_bf16(const tk_abw_params *p, const tk_abw_task *t, const 
         drow[r] = 0;
         continue;
       }
-      bf16_row(qb[i], t->q + pos * t->q_pos + g * t->q_head, t->q_d, p->D, p->Dp);
-      bf16_row(ob[i], t->dout + pos * t->o_pos + g * t->o_head, t->o_d, p->Dv, p->Dvp);
+      bf16_row(qb[i], tk_abw_at(t->q, pos * t->q_pos + g * t->q_head), t->q_d, p->D, p->Dp);
+      bf16_row(ob[i], tk_abw_at(t->dout, pos * t->o_pos + g * t->o_head), t->o_d, p->Dv, p->Dvp);
       uint16_t fr[512 + 64];
-      bf16_row(fr, t->out + pos * t->f_pos + g * t->f_head, t->f_d, p->Dv, p->Dvp);
+      bf16_row(fr, tk_abw_at(t->out, pos * t->f_pos + g * t->f_head), t->f_d, p->Dv, p->Dvp);
       __m512 acc = _mm512_setzero_ps();
       for (int64_t d = 0; d < p->Dvp; d += 16)
         acc = _mm512_fmadd_ps(tk512_bf16_to_f32(_mm256_loadu_si256((const __m256i *)(ob[i] + d))),
@@ -186,8 +186,8 @@ static void pack_keys_bf16(const tk_abw_params *p, const tk_abw_task *t, const t
       memset(vb + j * p->Dvp, 0, 2 * (size_t)p->Dvp);
       continue;
     }
-    bf16_row(kb + j * p->Dp, t->k + (j0 + j) * t->k_key, t->k_d, p->D, p->Dp);
-    bf16_row(vb + j * p->Dvp, t->v + (j0 + j) * t->v_key, t->v_d, p->Dv, p->Dvp);
+    bf16_row(kb + j * p->Dp, tk_abw_at(t->k, (j0 + j) * t->k_key), t->k_d, p->D, p->Dp);
+    bf16_row(vb + j * p->Dvp, tk_abw_at(t->v, (j0 + j) * t->v_key), t->v_d, p->Dv, p->Dvp);
   }
   for (int64_t j = 0; j < n2; j += 2) pair_rows(kr + j / 2 * p->Dp, kb + j * p->Dp, kb + (j + 1) * p->Dp, p->Dp);
 }
@@ -299,8 +299,8 @@ static void key_block_bf16(const tk_abw_params *p, const tk_abw_task *t, const t
     mm_bf16(m, p->Dp, np, zb, l->bkp / 2, 1, kr, p->Dp, t->dq + r0 * p->Dp, p->Dp, 1);
     mm_bf16(m, p->Dp, np, zbl, l->bkp / 2, 1, kr, p->Dp, t->dq + r0 * p->Dp, p->Dp, 1);
   }
-  store_keys_avx512(dk, p->Dp, p->D, t->dk + j0 * t->dk_key, t->dk_key, t->dk_d, t->dk_dtype, n);
-  store_keys_avx512(dv, p->Dvp, p->Dv, t->dv + j0 * t->dv_key, t->dv_key, t->dv_d, t->dv_dtype, n);
+  store_keys_avx512(dk, p->Dp, p->D, tk_abw_at(t->dk, j0 * t->dk_key), t->dk_key, t->dk_d, t->dk_dtype, n);
+  store_keys_avx512(dv, p->Dvp, p->Dv, tk_abw_at(t->dv, j0 * t->dv_key), t->dv_key, t->dv_d, t->dv_dtype, n);
 }
 
 void tk_abw_task_avx512(const tk_abw_params *p, const tk_abw_task *t, void *scratch) {

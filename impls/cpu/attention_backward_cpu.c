@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "impls/cpu/attention_backward_engine.h"
+#include "runtime/checked.h"
 #include "runtime/device.h"
 #include "runtime/half.h"
 #include "runtime/status.h"
@@ -33,9 +34,11 @@ static void plan_splits(const tk_attention_backward_problem *p, const tk_cpu_att
   *nsplit = n;
 }
 
-/* The partial of split s for (b, hkv). */
+/* The partial of split s for (b, hkv); NULL when there are none (D or Tq
+ * is 0). */
 static float *partial(const bwd_call *c, int64_t s, int64_t b, int64_t hkv) {
   const tk_attention_problem *f = &c->p->fwd;
+  if (!c->dq) return NULL;
   return c->dq + ((s * f->B + b) * f->Hkv + hkv) * c->rows * c->prm.Dp;
 }
 
@@ -122,7 +125,12 @@ size_t tk_cpu_attention_backward_workspace(const tk_attention_backward_problem *
   int64_t nsplit, keys;
   plan_splits(p, c, &nsplit, &keys);
   const tk_abw_params prm = params_of(p, c);
-  return sizeof(float) * (size_t)(nsplit * f->B * f->Hq * f->Tq) * (size_t)prm.Dp;
+  int64_t n;
+  size_t bytes;
+  const int fits = tk_mul_fits(nsplit, f->B, &n) && tk_mul_fits(n, f->Hq, &n) &&
+                   tk_mul_fits(n, f->Tq, &n) && tk_mul_fits(n, prm.Dp, &n) &&
+                   tk_array_bytes_fit(n, sizeof(float), &bytes);
+  return fits ? bytes : SIZE_MAX;
 }
 
 tk_status tk_cpu_attention_backward(const tk_attention_backward_problem *p,
@@ -131,14 +139,16 @@ tk_status tk_cpu_attention_backward(const tk_attention_backward_problem *p,
   bwd_call c = {.p = p, .prm = params_of(p, cfg), .isa = cfg->isa, .rows = f->Tq * (f->Hq / f->Hkv),
                 .dq = ws};
   plan_splits(p, cfg, &c.nsplit, &c.keys_per_split);
+  const int64_t groups = f->B * f->Hkv;
+  if (groups == 0) return TK_OK; /* nothing to write (the extents may be huge) */
   const int workers = pool ? tk_pool_size(pool) : 1;
   c.scratch_bytes = tk_abw_layout_of(&c.prm, c.rows).bytes;
   c.scratch = aligned_alloc(64, c.scratch_bytes * (size_t)workers);
   if (!c.scratch)
     return tk_fail(TK_ERR_OUT_OF_MEMORY, "attention_backward (cpu): no memory for %zu bytes of scratch",
                    c.scratch_bytes * (size_t)workers);
-  memset(c.dq, 0, tk_cpu_attention_backward_workspace(p, cfg));
-  const int64_t groups = f->B * f->Hkv;
+  const size_t dq_bytes = tk_cpu_attention_backward_workspace(p, cfg);
+  if (dq_bytes) memset(c.dq, 0, dq_bytes); /* no partials (and no workspace) when D or Tq is 0 */
   if (pool) {
     tk_pool_run(pool, groups * c.nsplit, run_task, &c);
     tk_pool_run(pool, groups, reduce_task, &c);

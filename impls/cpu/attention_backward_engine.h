@@ -115,6 +115,12 @@ static inline tk_abw_layout tk_abw_layout_of(const tk_abw_params *p, int64_t max
   return l;
 }
 
+/* base + off bytes, or NULL for a tensor without data (empty: D or Dv is
+ * 0), so no address is computed from a NULL pointer. */
+static inline char *tk_abw_at(const char *base, int64_t off) {
+  return base ? (char *)base + off : NULL;
+}
+
 /* Task kernels: compute the task into its dQ partial and its dk, dv rows,
  * with scratch of tk_abw_scratch_bytes (64-byte aligned). */
 void tk_abw_task_avx512(const tk_abw_params *p, const tk_abw_task *t, void *scratch);

@@ -119,10 +119,10 @@ static void FN(pack_group)(const tk_abw_params *p, const tk_abw_task *t, const t
       drow[r] = 0;
       continue;
     }
-    FN(pack_row)(qf + r * p->Dp, t->q + pos * t->q_pos + g * t->q_head, t->q_d, p->dtype, p->D, p->Dp);
-    FN(pack_row)(of + r * p->Dvp, t->dout + pos * t->o_pos + g * t->o_head, t->o_d, p->dtype, p->Dv,
+    FN(pack_row)(qf + r * p->Dp, tk_abw_at(t->q, pos * t->q_pos + g * t->q_head), t->q_d, p->dtype, p->D, p->Dp);
+    FN(pack_row)(of + r * p->Dvp, tk_abw_at(t->dout, pos * t->o_pos + g * t->o_head), t->o_d, p->dtype, p->Dv,
                  p->Dvp);
-    FN(pack_row)(outr, t->out + pos * t->f_pos + g * t->f_head, t->f_d, p->dtype, p->Dv, p->Dvp);
+    FN(pack_row)(outr, tk_abw_at(t->out, pos * t->f_pos + g * t->f_head), t->f_d, p->dtype, p->Dv, p->Dvp);
     VF acc = vf_zero();
     for (int64_t d = 0; d < p->Dvp; d += VL)
       acc = vf_fma(vf_load(of + r * p->Dvp + d), vf_load(outr + d), acc);
@@ -139,9 +139,9 @@ static void FN(pack_keys)(const tk_abw_params *p, const tk_abw_task *t, const tk
   memset(kt, 0, sizeof(float) * (size_t)(p->Dp * l->bkp));
   memset(vt, 0, sizeof(float) * (size_t)(p->Dvp * l->bkp));
   for (int64_t j = 0; j < n; j++) {
-    FN(pack_row)(kn + j * p->Dp, t->k + (j0 + j) * t->k_key, t->k_d, p->dtype, p->D, p->Dp);
+    FN(pack_row)(kn + j * p->Dp, tk_abw_at(t->k, (j0 + j) * t->k_key), t->k_d, p->dtype, p->D, p->Dp);
     for (int64_t d = 0; d < p->D; d++) kt[d * l->bkp + j] = kn[j * p->Dp + d];
-    FN(pack_row)(row, t->v + (j0 + j) * t->v_key, t->v_d, p->dtype, p->Dv, p->Dvp);
+    FN(pack_row)(row, tk_abw_at(t->v, (j0 + j) * t->v_key), t->v_d, p->dtype, p->Dv, p->Dvp);
     for (int64_t d = 0; d < p->Dv; d++) vt[d * l->bkp + j] = row[d];
   }
 }
@@ -210,7 +210,7 @@ static void FN(store_keys)(const float *acc, int64_t pitch, int64_t width, char 
                            int64_t step, tk_dtype dt, int64_t n) {
   const int64_t es = tk_dtype_size(dt);
   for (int64_t j = 0; j < n; j++) {
-    char *o = out + j * key;
+    char *o = tk_abw_at(out, j * key);
     if (step == es) {
       for (int64_t d = 0; d < width; d += VL)
         vf_store_dt_n(o + d * es, dt, vf_load(acc + j * pitch + d), width - d);
@@ -248,6 +248,6 @@ static void FN(key_block_f32)(const tk_abw_params *p, const tk_abw_task *t, cons
     FN(mm)(n, p->Dp, m, dp, 1, l->bkp, qf + r0 * p->Dp, p->Dp, dk, p->Dp, 1);
     FN(mm)(m, p->Dp, n, dp, l->bkp, 1, kn, p->Dp, t->dq + r0 * p->Dp, p->Dp, 1);
   }
-  FN(store_keys)(dk, p->Dp, p->D, t->dk + j0 * t->dk_key, t->dk_key, t->dk_d, t->dk_dtype, n);
-  FN(store_keys)(dv, p->Dvp, p->Dv, t->dv + j0 * t->dv_key, t->dv_key, t->dv_d, t->dv_dtype, n);
+  FN(store_keys)(dk, p->Dp, p->D, tk_abw_at(t->dk, j0 * t->dk_key), t->dk_key, t->dk_d, t->dk_dtype, n);
+  FN(store_keys)(dv, p->Dvp, p->Dv, tk_abw_at(t->dv, j0 * t->dv_key), t->dv_key, t->dv_d, t->dv_dtype, n);
 }

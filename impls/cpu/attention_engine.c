@@ -250,7 +250,7 @@ static void write_rows(const tk_attn_params *p, const tk_attn_group *g, const fl
   double w[64];
   for (int64_t r = 0; r < g->n; r++) {
     int64_t gr = g->r0 + r, pos = gr / g->G, h = gr % g->G;
-    char *out = g->out + pos * g->o_pos + h * g->o_head;
+    char *out = Dv ? g->out + pos * g->o_pos + h * g->o_head : NULL; /* Dv = 0: no data */
     float mx = -INFINITY;
     for (int i = 0; i < count; i++) {
       float m = slots[i * slot_stride + Dv * pad + r];
@@ -286,13 +286,27 @@ typedef struct {
   float *partials; /* [group][split] slots; NULL without splits */
 } run_job;
 
+/* Group gi into *g (0 if it has no rows). With Dv = 0, v holds no elements
+ * and may have no data: its rows then alias k's (never read as values),
+ * so no address is computed from a NULL pointer. */
+static int take_group(const run_job *job, int64_t gi, tk_attn_group *g) {
+  if (!job->fn(job->ctx, gi, g)) return 0;
+  if (job->p->Dv == 0) {
+    g->v = g->k;
+    g->v_page = g->k_page;
+    g->v_key = g->k_key;
+    g->v_d = g->k_d;
+  }
+  return 1;
+}
+
 /* Task = group * nsplit + split: the split's share of the group's keys. */
 static void group_task(void *arg, int64_t task, int worker) {
   const run_job *job = arg;
   const tk_attn_params *p = job->p;
   int64_t gi = task / p->nsplit, split = task % p->nsplit;
   tk_attn_group g;
-  if (!job->fn(job->ctx, gi, &g)) return;
+  if (!take_group(job, gi, &g)) return;
   char *scratch = job->scratch + (size_t)worker * job->scratch_bytes;
   float *slot = job->partials ? job->partials + (size_t)task * slot_floats(p) : NULL;
   tk_attn_state s;
@@ -322,7 +336,7 @@ static void merge_task(void *arg, int64_t gi, int worker) {
   (void)worker;
   const run_job *job = arg;
   tk_attn_group g;
-  if (!job->fn(job->ctx, gi, &g)) return;
+  if (!take_group(job, gi, &g)) return;
   size_t n = slot_floats(job->p);
   write_rows(job->p, &g, job->partials + (size_t)gi * job->p->nsplit * n, n, job->p->nsplit);
 }

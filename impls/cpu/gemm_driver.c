@@ -36,11 +36,6 @@ enum { A_BLOCK_BYTES = 96 * 1024 };
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-/* Address of t's element at offset off (in elements) from its start. */
-static char *elem(const tk_tensor *t, int64_t off) {
-  return (char *)t->data + off * tk_dtype_size(t->dtype);
-}
-
 /* The GEMM of group g (rows row_start[g] .. row_start[g+1]-1 of lhs). */
 static gemm_view group_view(const gemm_job *j, int64_t g) {
   const tk_grouped_gemm_problem *p = j->p;
@@ -48,21 +43,21 @@ static gemm_view group_view(const gemm_job *j, int64_t g) {
   int64_t r0 = j->row_start[g], rows = j->row_start[g + 1] - r0;
   gemm_view v;
   if (p->layout == TK_GG_TN) { /* out[g] (K x N) = lhs_g^T rhs_g */
-    v.a = (tk_gemm_src){elem(l, r0 * l->stride[0]), l->stride[1], l->stride[0], l->dtype};
-    v.b = (tk_gemm_src){elem(r, r0 * r->stride[0]), r->stride[1], r->stride[0], r->dtype};
-    v.c = elem(o, g * o->stride[0]);
+    v.a = (tk_gemm_src){tk_elem_at(l, r0 * l->stride[0]), l->stride[1], l->stride[0], l->dtype};
+    v.b = (tk_gemm_src){tk_elem_at(r, r0 * r->stride[0]), r->stride[1], r->stride[0], r->dtype};
+    v.c = tk_elem_at(o, g * o->stride[0]);
     v.c_rs = o->stride[1];
     v.c_cs = o->stride[2];
     v.m = p->K;
     v.depth = rows;
     return v;
   }
-  v.a = (tk_gemm_src){elem(l, r0 * l->stride[0]), l->stride[0], l->stride[1], l->dtype};
+  v.a = (tk_gemm_src){tk_elem_at(l, r0 * l->stride[0]), l->stride[0], l->stride[1], l->dtype};
   if (p->layout == TK_GG_NN) /* B(n, k) = rhs[g, k, n] */
-    v.b = (tk_gemm_src){elem(r, g * r->stride[0]), r->stride[2], r->stride[1], r->dtype};
+    v.b = (tk_gemm_src){tk_elem_at(r, g * r->stride[0]), r->stride[2], r->stride[1], r->dtype};
   else /* NT: B(n, k) = rhs[g, n, k] */
-    v.b = (tk_gemm_src){elem(r, g * r->stride[0]), r->stride[1], r->stride[2], r->dtype};
-  v.c = elem(o, r0 * o->stride[0]);
+    v.b = (tk_gemm_src){tk_elem_at(r, g * r->stride[0]), r->stride[1], r->stride[2], r->dtype};
+  v.c = tk_elem_at(o, r0 * o->stride[0]);
   v.c_rs = o->stride[0];
   v.c_cs = o->stride[1];
   v.m = rows;
@@ -162,12 +157,14 @@ static void gemm_task(void *arg, int64_t t, int worker) {
   if (j->k->leave) j->k->leave();
 }
 
-/* Zeroes output rows from..M-1 (NN/NT rows past the groups). */
+/* Zeroes output rows from..M-1 (NN/NT rows past the groups); nothing when
+ * rows are empty (N = 0: out may have no data). */
 static void zero_rows(const tk_grouped_gemm_problem *p, int64_t from) {
   const tk_tensor *o = &p->out;
   int64_t es = tk_dtype_size(o->dtype);
+  if (p->N == 0) return;
   for (int64_t m = from; m < p->M; m++) {
-    char *row = elem(o, m * o->stride[0]);
+    char *row = tk_elem_at(o, m * o->stride[0]);
     if (o->stride[1] == 1) {
       memset(row, 0, (size_t)(p->N * es));
       continue;

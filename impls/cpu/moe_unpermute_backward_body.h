@@ -39,7 +39,8 @@ INLINE void scatter_token(const tk_moe_unpermute_backward_problem *p, tk_dtype d
     acc[s] = VZERO();
   }
   int64_t h = 0;
-  const int64_t head = stream && k ? head_elems(dst[0], H, es) : 0;
+  const int64_t head =
+      stream && k ? head_elems(tk_at(&p->d_rows, tk_load_i32(&p->dest, t, 0), 0, 0, 0), H, es) : 0;
   for (; h < head; h += LANES) {
     const int64_t n = head - h < LANES ? head - h : LANES;
     vec gv = VLOAD_N(g + h * es, d, n);

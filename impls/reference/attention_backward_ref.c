@@ -10,6 +10,7 @@
 
 #include "impls/reference/ref_internal.h"
 #include "impls/reference/reference.h"
+#include "runtime/checked.h"
 #include "runtime/half.h"
 #include "runtime/status.h"
 
@@ -91,9 +92,13 @@ static void bwd_task(void *arg, int64_t task, int worker) {
 
 tk_status tk_ref_attention_backward(const tk_attention_backward_problem *p, tk_pool *pool) {
   const tk_attention_problem *f = &p->fwd;
-  const double per_worker = (double)(f->Tk * (f->D + f->Dv) + f->D);
-  const double total = per_worker * (double)tk_ref_workers(pool) + 1;
-  bwd_job job = {p, total * sizeof(double) < (double)SIZE_MAX / 2 ? malloc(sizeof(double) * (size_t)total) : NULL};
+  if (f->B * f->Hkv == 0) return TK_OK; /* no task (the extents may be huge) */
+  int64_t n;
+  size_t bytes = 0;
+  bwd_job job = {p, NULL};
+  if (tk_mul_add_fits(f->Tk, f->D + f->Dv, f->D, &n) && tk_mul_add_fits(n, tk_ref_workers(pool), 1, &n) &&
+      tk_array_bytes_fit(n, sizeof(double), &bytes))
+    job.scratch = malloc(bytes);
   if (!job.scratch)
     return tk_fail(TK_ERR_OUT_OF_MEMORY, "attention_backward (reference): no memory for scratch");
   tk_ref_run(pool, f->B * f->Hkv, bwd_task, &job);

@@ -1,8 +1,6 @@
 /* attention_ref.c: reference attention (GQA, varlen, causal bottom-right,
  * sliding window, softcap, optional lse) in float64, one task per
  * (batch, query head). */
-#include <stdlib.h>
-
 #include "runtime/half.h"
 #include "runtime/status.h"
 #include "impls/reference/reference.h"
@@ -10,8 +8,7 @@
 
 typedef struct {
   const tk_attention_problem *p;
-  double *dbuf;       /* per worker: Tk logits, then Dv accumulators */
-  const void **pbuf;  /* per worker: Tk key pointers, then Tk value pointers */
+  tk_ref_row_scratch scratch; /* for Tk keys */
 } attn_job;
 
 /* Computes every valid query row of batch b, head h (task = b * Hq + h). */
@@ -21,8 +18,8 @@ static void attn_task(void *arg, int64_t task, int worker) {
   int64_t b = task / p->Hq, h = task % p->Hq, hkv = h / (p->Hq / p->Hkv);
   int64_t tq, tk;
   tk_ref_lengths(p, b, &tq, &tk);
-  double *logits = job->dbuf + (int64_t)worker * (p->Tk + p->Dv), *acc = logits + p->Tk;
-  const void **kp = job->pbuf + (int64_t)worker * 2 * p->Tk, **vp = kp + p->Tk;
+  double *logits = tk_ref_row_logits(&job->scratch, worker), *acc = logits + job->scratch.keys;
+  const void **kp = tk_ref_row_keys(&job->scratch, worker), **vp = kp + job->scratch.keys;
   for (int64_t j = 0; j < tk; j++) {
     kp[j] = tk_at(&p->k, b, j, hkv, 0);
     vp[j] = tk_at(&p->v, b, j, hkv, 0);
@@ -41,16 +38,14 @@ static void attn_task(void *arg, int64_t task, int worker) {
 }
 
 tk_status tk_ref_attention(const tk_attention_problem *p, tk_pool *pool) {
-  int64_t nw = tk_ref_workers(pool);
-  attn_job job = {p, malloc(sizeof(double) * (size_t)(nw * (p->Tk + p->Dv) + 1)),
-                  malloc(sizeof(void *) * (size_t)(nw * 2 * p->Tk + 1))};
-  if (!job.dbuf || !job.pbuf) {
-    free(job.dbuf);
-    free(job.pbuf);
-    return tk_fail(TK_ERR_OUT_OF_MEMORY, "attention (reference): no memory for scratch");
-  }
-  tk_ref_run(pool, p->B * p->Hq, attn_task, &job);
-  free(job.dbuf);
-  free(job.pbuf);
+  /* Scratch for Tk keys only when some task reads them: an empty problem
+   * may have any Tk (its tensors hold no elements). */
+  int64_t tasks = p->B * p->Hq;
+  attn_job job = {p, {0}};
+  tk_status st = tk_ref_row_scratch_alloc(&job.scratch, tk_ref_workers(pool), tasks ? p->Tk : 0,
+                                          p->Dv, "attention");
+  if (st != TK_OK) return st;
+  tk_ref_run(pool, tasks, attn_task, &job);
+  tk_ref_row_scratch_free(&job.scratch);
   return TK_OK;
 }

@@ -1,8 +1,6 @@
 /* paged_attention_ref.c: reference paged attention (decode and chunked
  * prefill in one call, causal bottom-right against kv_len, left window,
  * softcap) in float64, one task per (sequence, query head). */
-#include <stdlib.h>
-
 #include "runtime/half.h"
 #include "runtime/status.h"
 #include "impls/reference/reference.h"
@@ -10,9 +8,7 @@
 
 typedef struct {
   const tk_paged_attention_problem *p;
-  int64_t max_kv;     /* max_pages * page_size */
-  double *dbuf;       /* per worker: max_kv logits, then Dv accumulators */
-  const void **pbuf;  /* per worker: max_kv key pointers, then max_kv value pointers */
+  tk_ref_row_scratch scratch; /* for the longest kv_lens entry */
 } paged_job;
 
 /* Computes every query of sequence s for head h (task = s * Hq + h). */
@@ -26,8 +22,8 @@ static void paged_task(void *arg, int64_t task, int worker) {
     q_len = tk_load_i32(&p->cu_q_lens, s + 1, 0) - first;
   }
   int64_t kv_len = tk_load_i32(&p->kv_lens, s, 0);
-  double *logits = job->dbuf + (int64_t)worker * (job->max_kv + p->Dv), *acc = logits + job->max_kv;
-  const void **kp = job->pbuf + (int64_t)worker * 2 * job->max_kv, **vp = kp + job->max_kv;
+  double *logits = tk_ref_row_logits(&job->scratch, worker), *acc = logits + job->scratch.keys;
+  const void **kp = tk_ref_row_keys(&job->scratch, worker), **vp = kp + job->scratch.keys;
   for (int64_t j = 0; j < kv_len; j++) {
     int64_t page = tk_load_i32(&p->block_table, s, j / p->page_size), slot = j % p->page_size;
     kp[j] = tk_at(&p->k_cache, page, slot, hkv, 0);
@@ -46,16 +42,19 @@ static void paged_task(void *arg, int64_t task, int worker) {
 }
 
 tk_status tk_ref_paged_attention(const tk_paged_attention_problem *p, tk_pool *pool) {
-  int64_t nw = tk_ref_workers(pool), max_kv = p->max_pages * p->page_size;
-  paged_job job = {p, max_kv, malloc(sizeof(double) * (size_t)(nw * (max_kv + p->Dv) + 1)),
-                   malloc(sizeof(void *) * (size_t)(nw * 2 * max_kv + 1))};
-  if (!job.dbuf || !job.pbuf) {
-    free(job.dbuf);
-    free(job.pbuf);
-    return tk_fail(TK_ERR_OUT_OF_MEMORY, "paged_attention (reference): no memory for scratch");
+  /* Scratch for the keys a sequence holds (validated against the pages it
+   * uses), not the table's capacity max_pages * page_size, which an empty
+   * problem may make any size. */
+  int64_t max_kv = 0;
+  for (int64_t s = 0; s < p->S; s++) {
+    int64_t kv = tk_load_i32(&p->kv_lens, s, 0);
+    if (kv > max_kv) max_kv = kv;
   }
+  paged_job job = {p, {0}};
+  tk_status st = tk_ref_row_scratch_alloc(&job.scratch, tk_ref_workers(pool), max_kv, p->Dv,
+                                          "paged_attention");
+  if (st != TK_OK) return st;
   tk_ref_run(pool, p->S * p->Hq, paged_task, &job);
-  free(job.dbuf);
-  free(job.pbuf);
+  tk_ref_row_scratch_free(&job.scratch);
   return TK_OK;
 }

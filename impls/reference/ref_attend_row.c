@@ -1,7 +1,9 @@
-/* ref_attend_row.c: the keys an attention row sees, and one query row of
- * (paged) attention in float64. */
+/* ref_attend_row.c: the keys an attention row sees, one query row of
+ * (paged) attention in float64, and the scratch its callers give it. */
 #include <math.h>
+#include <stdlib.h>
 
+#include "runtime/checked.h"
 #include "runtime/half.h"
 #include "impls/reference/ref_internal.h"
 
@@ -46,4 +48,30 @@ void tk_ref_visible(const tk_attention_problem *p, int64_t i, int64_t tq, int64_
 void tk_ref_lengths(const tk_attention_problem *p, int64_t b, int64_t *tq, int64_t *tk) {
   *tq = p->q_lens.present ? tk_load_i32(&p->q_lens, b, 0) : p->Tq;
   *tk = p->kv_lens.present ? tk_load_i32(&p->kv_lens, b, 0) : p->Tk;
+}
+
+tk_status tk_ref_row_scratch_alloc(tk_ref_row_scratch *s, int64_t workers, int64_t keys,
+                                   int64_t dv, const char *op) {
+  int64_t nd, np;
+  size_t dbytes = 0, pbytes = 0;
+  s->keys = keys;
+  s->dv = dv;
+  s->d = NULL;
+  s->ptr = NULL;
+  if (tk_mul_add_fits(workers, keys + dv, 1, &nd) && tk_mul_add_fits(2 * workers, keys, 1, &np) &&
+      tk_array_bytes_fit(nd, sizeof(double), &dbytes) &&
+      tk_array_bytes_fit(np, sizeof(void *), &pbytes)) {
+    s->d = malloc(dbytes);
+    s->ptr = malloc(pbytes);
+  }
+  if (s->d && s->ptr) return TK_OK;
+  tk_ref_row_scratch_free(s);
+  return tk_fail(TK_ERR_OUT_OF_MEMORY, "%s (reference): no memory for scratch", op);
+}
+
+void tk_ref_row_scratch_free(tk_ref_row_scratch *s) {
+  free(s->d);
+  free((void *)s->ptr);
+  s->d = NULL;
+  s->ptr = NULL;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kernels/problem.h"
+#include "runtime/status.h"
 #include "runtime/tensor.h"
 #include "runtime/thread_pool.h"
 
@@ -41,6 +42,29 @@ typedef struct {
   tk_dtype v_dtype;
   double scale, softcap; /* softcap <= 0: off */
 } tk_ref_row;
+
+/* Per-worker scratch of tk_ref_attend_row callers: for each of `workers`
+ * workers, keys logits then Dv accumulators (doubles), and keys key
+ * pointers then keys value pointers. */
+typedef struct {
+  int64_t keys, dv;
+  double *d;
+  const void **ptr;
+} tk_ref_row_scratch;
+
+/* Allocates *s for keys keys (the most any task attends) and dv values,
+ * sizes checked for overflow; TK_ERR_OUT_OF_MEMORY naming op on failure. */
+tk_status tk_ref_row_scratch_alloc(tk_ref_row_scratch *s, int64_t workers, int64_t keys,
+                                   int64_t dv, const char *op);
+void tk_ref_row_scratch_free(tk_ref_row_scratch *s);
+
+/* Worker w's logits (then accumulators) and key pointers (then values). */
+static inline double *tk_ref_row_logits(const tk_ref_row_scratch *s, int w) {
+  return s->d + (int64_t)w * (s->keys + s->dv);
+}
+static inline const void **tk_ref_row_keys(const tk_ref_row_scratch *s, int w) {
+  return s->ptr + (int64_t)w * 2 * s->keys;
+}
 
 /* Attends r's query to keys lo..hi (inclusive) in float64: writes the
  * softmax-weighted sum of their values to acc[0..Dv) and returns the
