@@ -35,7 +35,7 @@ static int supports(const tk_problem *p, const tk_device_info *dev, char *why, s
 
 /* AVX-512 where it runs; blocks of 64 rows and keys; the keys split only
  * when the (batch, kv head) groups are too few to keep two tasks per
- * thread. */
+ * thread and there are at least two key blocks to split. */
 static void heuristic(const tk_problem *p, const tk_device_info *dev, void *config) {
   const tk_attention_problem *f = &p->u.attention_backward.fwd;
   tk_cpu_attn_bwd_config *c = config;
@@ -43,7 +43,7 @@ static void heuristic(const tk_problem *p, const tk_device_info *dev, void *conf
   c->isa = tk_cpu_attn_best_isa();
   c->block_q = 64;
   c->block_kv = 64;
-  c->kv_split = groups >= 2 * threads || f->Tk < 512 ? 1 : groups >= threads ? 2 : 4;
+  c->kv_split = groups >= 2 * threads || f->Tk < 2 * c->block_kv ? 1 : groups >= threads ? 2 : 4;
 }
 
 static size_t workspace(const tk_problem *p, const void *config) {
