@@ -1,6 +1,6 @@
 /* moe_elem.cuh: element conversions of the MoE kernels' three data
- * dtypes (float32, f16, bf16 to and from float), and how many elements a
- * 16-byte chunk holds. */
+ * dtypes (float32, f16, bf16 to and from float), and the 16-byte chunks
+ * the gather-reduce kernels (unpermute and its backward) add and store. */
 #ifndef TK_IMPLS_CUDA_MOE_ELEM_CUH
 #define TK_IMPLS_CUDA_MOE_ELEM_CUH
 
@@ -31,5 +31,35 @@ union tk_moe_chunk {
   uint4 v;
   T e[V];
 };
+
+/* acc[0..V) += w * src[0..V): one 16-byte load when V elements fill 16
+ * bytes (src then 16-byte aligned), else V loads. */
+template <typename T, int V>
+static __device__ __forceinline__ void tk_moe_fma_chunk(const T *src, float w, float *acc) {
+  if (V * sizeof(T) == 16) {
+    tk_moe_chunk<T, V> u;
+    u.v = __ldg((const uint4 *)src);
+#pragma unroll
+    for (int i = 0; i < V; i++) acc[i] = fmaf(w, tk_moe_elem<T>::load(u.e[i]), acc[i]);
+  } else {
+#pragma unroll
+    for (int i = 0; i < V; i++) acc[i] = fmaf(w, tk_moe_elem<T>::load(src[i]), acc[i]);
+  }
+}
+
+/* dst[0..V) = acc rounded to T, as one 16-byte store when they fill 16
+ * bytes. */
+template <typename T, int V>
+static __device__ __forceinline__ void tk_moe_store_chunk(T *dst, const float *acc) {
+  if (V * sizeof(T) == 16) {
+    tk_moe_chunk<T, V> u;
+#pragma unroll
+    for (int i = 0; i < V; i++) u.e[i] = tk_moe_elem<T>::store(acc[i]);
+    *(uint4 *)dst = u.v;
+  } else {
+#pragma unroll
+    for (int i = 0; i < V; i++) dst[i] = tk_moe_elem<T>::store(acc[i]);
+  }
+}
 
 #endif

@@ -19,21 +19,6 @@ struct Args {
   int k, vec;
 };
 
-/* acc[0..V) += w * the V elements of rows[r] starting at column col. */
-template <typename T, int V>
-__device__ __forceinline__ void add_chunk(const Args &a, int64_t r, int64_t col, float w, float *acc) {
-  const T *src = (const T *)(a.rows + r * a.rows_s0) + col;
-  if (V * sizeof(T) == 16) {
-    tk_moe_chunk<T, V> u;
-    u.v = __ldg((const uint4 *)src);
-#pragma unroll
-    for (int i = 0; i < V; i++) acc[i] = fmaf(w, tk_moe_elem<T>::load(u.e[i]), acc[i]);
-  } else {
-#pragma unroll
-    for (int i = 0; i < V; i++) acc[i] = fmaf(w, tk_moe_elem<T>::load(src[i]), acc[i]);
-  }
-}
-
 /* out[t] for the tokens of this warp: chunks of V = 16 / sizeof(T)
  * elements when a.vec, else single elements (V = 1). */
 template <typename T, int V>
@@ -49,17 +34,10 @@ __device__ __forceinline__ void token_row(const Args &a, int64_t t, int lane) {
     for (int s = 0; s < a.k; s++) {
       int32_t r = dt[s * a.dest_s1];
       if (r < 0 || r >= a.R) continue;
-      add_chunk<T, V>(a, r, col, wt ? wt[s * a.w_s1] : 1.f, acc);
+      tk_moe_fma_chunk<T, V>((const T *)(a.rows + r * a.rows_s0) + col, wt ? wt[s * a.w_s1] : 1.f,
+                             acc);
     }
-    if (V * sizeof(T) == 16) {
-      tk_moe_chunk<T, V> u;
-#pragma unroll
-      for (int i = 0; i < V; i++) u.e[i] = tk_moe_elem<T>::store(acc[i]);
-      *(uint4 *)(to + col) = u.v;
-    } else {
-#pragma unroll
-      for (int i = 0; i < V; i++) to[col + i] = tk_moe_elem<T>::store(acc[i]);
-    }
+    tk_moe_store_chunk<T, V>(to + col, acc);
   }
 }
 

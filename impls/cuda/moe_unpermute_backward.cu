@@ -83,26 +83,9 @@ __device__ __forceinline__ void grad_row(const tk_cuda_unpermute_bwd &p, const i
     for (int64_t j = lo; j < hi; j++) {
       const int64_t slot = slots[j], t = slot / p.k, s = slot % p.k;
       const float w = p.weights ? p.weights[t * p.w_s0 + s * p.w_s1] : 1.f;
-      const T *src = (const T *)p.dout + t * p.dout_s0 + col;
-      if (V * sizeof(T) == 16) {
-        tk_moe_chunk<T, V> u;
-        u.v = __ldg((const uint4 *)src);
-#pragma unroll
-        for (int i = 0; i < V; i++) acc[i] = fmaf(w, tk_moe_elem<T>::load(u.e[i]), acc[i]);
-      } else {
-#pragma unroll
-        for (int i = 0; i < V; i++) acc[i] = fmaf(w, tk_moe_elem<T>::load(src[i]), acc[i]);
-      }
+      tk_moe_fma_chunk<T, V>((const T *)p.dout + t * p.dout_s0 + col, w, acc);
     }
-    if (V * sizeof(T) == 16) {
-      tk_moe_chunk<T, V> u;
-#pragma unroll
-      for (int i = 0; i < V; i++) u.e[i] = tk_moe_elem<T>::store(acc[i]);
-      *(uint4 *)(to + col) = u.v;
-    } else {
-#pragma unroll
-      for (int i = 0; i < V; i++) to[col + i] = tk_moe_elem<T>::store(acc[i]);
-    }
+    tk_moe_store_chunk<T, V>(to + col, acc);
   }
 }
 
