@@ -35,13 +35,11 @@ def cases(rng):
         permuted=np.empty_like(permuted), group_sizes=np.empty_like(sizes), dest=np.empty_like(dest))
     yield "moe_unpermute", "moe_unpermute", (permuted, dest), {}, dict(out=np.empty_like(tokens))
     yield "paged_attention", "paged_attention", (pq, kc, vc, table, kv_lens), {}, dict(out=np.empty_like(pq))
-    if tk.HAVE_ATTENTION_BACKWARD:
-        out, lse = tk.attention(q, q, q, return_lse=True)
-        yield "attention_backward", "attention_backward", (q, q, q, out, q, lse), {}, dict(
-            dq=np.empty_like(q), dk=np.empty_like(q), dv=np.empty_like(q))
-    if tk.HAVE_MOE_UNPERMUTE_BACKWARD:
-        yield "moe_unpermute_backward", "moe_unpermute_backward", (tokens, permuted, dest), {}, dict(
-            d_rows=np.empty_like(permuted))
+    out, lse = tk.attention(q, q, q, return_lse=True)
+    yield "attention_backward", "attention_backward", (q, q, q, out, q, lse), {}, dict(
+        dq=np.empty_like(q), dk=np.empty_like(q), dv=np.empty_like(q))
+    yield "moe_unpermute_backward", "moe_unpermute_backward", (tokens, permuted, dest), {}, dict(
+        d_rows=np.empty_like(permuted))
 
 
 def main() -> None:

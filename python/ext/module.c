@@ -20,12 +20,8 @@ OP_FUNCTION(grouped_gemm)
 OP_FUNCTION(moe_permute)
 OP_FUNCTION(moe_unpermute)
 OP_FUNCTION(paged_attention)
-#if TKPY_HAVE_ATTENTION_BACKWARD
 OP_FUNCTION(attention_backward)
-#endif
-#if TKPY_HAVE_MOE_UNPERMUTE_BACKWARD
 OP_FUNCTION(moe_unpermute_backward)
-#endif
 
 /* _C.impl_list(op_name) -> [names], fastest first, "reference" last. */
 static PyObject *py_impl_list(PyObject *self, PyObject *name) {
@@ -86,13 +82,9 @@ static PyMethodDef methods[] = {
     {"moe_permute", (PyCFunction)(void (*)(void))py_moe_permute, METH_FASTCALL, NULL},
     {"moe_unpermute", (PyCFunction)(void (*)(void))py_moe_unpermute, METH_FASTCALL, NULL},
     {"paged_attention", (PyCFunction)(void (*)(void))py_paged_attention, METH_FASTCALL, NULL},
-#if TKPY_HAVE_ATTENTION_BACKWARD
     {"attention_backward", (PyCFunction)(void (*)(void))py_attention_backward, METH_FASTCALL, NULL},
-#endif
-#if TKPY_HAVE_MOE_UNPERMUTE_BACKWARD
     {"moe_unpermute_backward", (PyCFunction)(void (*)(void))py_moe_unpermute_backward,
      METH_FASTCALL, NULL},
-#endif
     {"impl_list", py_impl_list, METH_O, NULL},
     {"config_space", py_config_space, METH_VARARGS, NULL},
     {"op_names", py_op_names, METH_NOARGS, NULL},
@@ -122,10 +114,7 @@ PyMODINIT_FUNC PyInit__C(void) {
       PyModule_AddObjectRef(m, "Request", (PyObject *)&tkpy_request_type) < 0 ||
       PyModule_AddIntConstant(m, "REQUEST_PLAN", TKPY_REQUEST_PLAN) < 0 ||
       PyModule_AddIntConstant(m, "REQUEST_SUPPORTS", TKPY_REQUEST_SUPPORTS) < 0 ||
-      PyModule_AddIntConstant(m, "REQUEST_TIME", TKPY_REQUEST_TIME) < 0 ||
-      PyModule_AddIntConstant(m, "HAVE_ATTENTION_BACKWARD", TKPY_HAVE_ATTENTION_BACKWARD) < 0 ||
-      PyModule_AddIntConstant(m, "HAVE_MOE_UNPERMUTE_BACKWARD", TKPY_HAVE_MOE_UNPERMUTE_BACKWARD) <
-          0) {
+      PyModule_AddIntConstant(m, "REQUEST_TIME", TKPY_REQUEST_TIME) < 0) {
     Py_DECREF(m);
     return NULL;
   }

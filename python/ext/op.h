@@ -12,15 +12,11 @@ typedef struct {
   tkpy_tensors ts;
   union {
     tk_attention_args attention;
-#if TKPY_HAVE_ATTENTION_BACKWARD
     tk_attention_backward_args attention_backward;
-#endif
     tk_grouped_gemm_args grouped_gemm;
     tk_moe_permute_args moe_permute;
     tk_moe_unpermute_args moe_unpermute;
-#if TKPY_HAVE_MOE_UNPERMUTE_BACKWARD
     tk_moe_unpermute_backward_args moe_unpermute_backward;
-#endif
     tk_paged_attention_args paged_attention;
   } args;
   PyObject *outs[4]; /* new references: what the call returns, in order */
@@ -58,12 +54,7 @@ int tkpy_call_output(tkpy_call *c, PyObject *obj, const char *name, int ndim, co
 
 /* The op entries, defined beside their builders. */
 extern const tkpy_op tkpy_op_attention, tkpy_op_grouped_gemm, tkpy_op_moe_permute,
-    tkpy_op_moe_unpermute, tkpy_op_paged_attention;
-#if TKPY_HAVE_ATTENTION_BACKWARD
-extern const tkpy_op tkpy_op_attention_backward;
-#endif
-#if TKPY_HAVE_MOE_UNPERMUTE_BACKWARD
-extern const tkpy_op tkpy_op_moe_unpermute_backward;
-#endif
+    tkpy_op_moe_unpermute, tkpy_op_paged_attention, tkpy_op_attention_backward,
+    tkpy_op_moe_unpermute_backward;
 
 #endif /* TKPY_OP_H */

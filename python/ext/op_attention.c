@@ -57,7 +57,6 @@ static tk_status run_attention(tk_context *ctx, const void *args, const tk_call_
 const tkpy_op tkpy_op_attention = {"attention", TK_OP_ATTENTION, 13, build_attention,
                                    run_attention};
 
-#if TKPY_HAVE_ATTENTION_BACKWARD
 /* An output shaped and typed like input `like` (NULL shape when like is
  * absent, so that the library names the missing input). */
 static int output_like(tkpy_call *c, PyObject *obj, const char *name, const DLTensor *like,
@@ -96,4 +95,3 @@ static tk_status run_attention_backward(tk_context *ctx, const void *args,
 
 const tkpy_op tkpy_op_attention_backward = {"attention_backward", TK_OP_ATTENTION_BACKWARD, 16,
                                             build_attention_backward, run_attention_backward};
-#endif

@@ -15,12 +15,8 @@ const tkpy_op *const tkpy_ops[] = {&tkpy_op_attention,
                                    &tkpy_op_moe_permute,
                                    &tkpy_op_moe_unpermute,
                                    &tkpy_op_paged_attention,
-#if TKPY_HAVE_ATTENTION_BACKWARD
                                    &tkpy_op_attention_backward,
-#endif
-#if TKPY_HAVE_MOE_UNPERMUTE_BACKWARD
                                    &tkpy_op_moe_unpermute_backward,
-#endif
                                    NULL};
 
 const tkpy_op *tkpy_op_named(PyObject *name) {

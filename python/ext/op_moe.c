@@ -69,7 +69,6 @@ static tk_status run_moe_unpermute(tk_context *ctx, const void *args, const tk_c
 const tkpy_op tkpy_op_moe_unpermute = {"moe_unpermute", TK_OP_MOE_UNPERMUTE, 4, build_moe_unpermute,
                                        run_moe_unpermute};
 
-#if TKPY_HAVE_MOE_UNPERMUTE_BACKWARD
 /* args: dout, rows, dest, weights, d_rows, d_weights. d_weights is
  * computed when weights or d_weights is given. Returns (d_rows, d_weights
  * or None). */
@@ -104,4 +103,3 @@ static tk_status run_moe_unpermute_backward(tk_context *ctx, const void *args,
 const tkpy_op tkpy_op_moe_unpermute_backward = {
     "moe_unpermute_backward", TK_OP_MOE_UNPERMUTE_BACKWARD, 6, build_moe_unpermute_backward,
     run_moe_unpermute_backward};
-#endif

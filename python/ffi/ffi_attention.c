@@ -45,7 +45,6 @@ static XLA_FFI_Error *attention(XLA_FFI_CallFrame *frame, int cuda) {
 
 TKFFI_HANDLERS(attention, attention)
 
-#if TKPY_HAVE_ATTENTION_BACKWARD
 static tk_status run_attention_backward(tk_context *ctx, const void *args,
                                         const tk_call_options *opts) {
   return tk_attention_backward(ctx, args, opts);
@@ -90,4 +89,3 @@ static XLA_FFI_Error *attention_backward(XLA_FFI_CallFrame *frame, int cuda) {
 }
 
 TKFFI_HANDLERS(attention_backward, attention_backward)
-#endif

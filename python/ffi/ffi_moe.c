@@ -54,7 +54,6 @@ static XLA_FFI_Error *moe_unpermute(XLA_FFI_CallFrame *frame, int cuda) {
 
 TKFFI_HANDLERS(moe_unpermute, moe_unpermute)
 
-#if TKPY_HAVE_MOE_UNPERMUTE_BACKWARD
 static tk_status run_unpermute_backward(tk_context *ctx, const void *args,
                                         const tk_call_options *opts) {
   return tk_moe_unpermute_backward(ctx, args, opts);
@@ -79,4 +78,3 @@ static XLA_FFI_Error *moe_unpermute_backward(XLA_FFI_CallFrame *frame, int cuda)
 }
 
 TKFFI_HANDLERS(moe_unpermute_backward, moe_unpermute_backward)
-#endif

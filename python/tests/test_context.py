@@ -58,7 +58,8 @@ def test_default_context_is_settable():
 
 def test_introspection():
     assert tk.version() == "0.1.0"
-    assert {"attention", "grouped_gemm", "moe_permute", "moe_unpermute", "paged_attention"} <= set(tk.ops())
+    assert {"attention", "attention_backward", "grouped_gemm", "moe_permute", "moe_unpermute",
+            "moe_unpermute_backward", "paged_attention"} <= set(tk.ops())
     forward = {"attention", "grouped_gemm", "moe_permute", "moe_unpermute", "paged_attention"}
     for op in tk.ops():
         names = tk.impls(op)

@@ -12,7 +12,6 @@ import jax.numpy as jnp  # noqa: E402
 import reference as ref  # noqa: E402
 import tokamax_c as tk  # noqa: E402
 import tokamax_c.jax as tkj  # noqa: E402
-from marks import needs_attention_backward, needs_unpermute_backward  # noqa: E402
 from reference import BF16, DTYPES, assert_close, randn  # noqa: E402
 
 JaxError = getattr(jax.errors, "JaxRuntimeError", Exception)
@@ -173,7 +172,6 @@ def test_permute_grad_is_unpermute(rng):
     assert_close(ours, ref.f64(theirs), np.float32, scale=4)
 
 
-@needs_unpermute_backward
 def test_unpermute_grad_matches_jax(rng):
     T, H, kk, E = 10, 16, 2, 4
     tokens = randn(rng, (T, H), np.float32)
@@ -187,7 +185,6 @@ def test_unpermute_grad_matches_jax(rng):
         assert_close(a, ref.f64(b), np.float32, scale=4)
 
 
-@needs_attention_backward
 @pytest.mark.parametrize("dt", ["f32", "bf16"])
 @pytest.mark.parametrize("Tq, Tk", [(24, 24), (10, 33)])
 def test_attention_grad_matches_jax(rng, dt, Tq, Tk):
@@ -206,14 +203,6 @@ def test_attention_grad_matches_jax(rng, dt, Tq, Tk):
         assert a.dtype == like.dtype and a.shape == like.shape, name
         b = ref.f64(b)
         assert_close(a, b, DTYPES[dt], scale=np.abs(b).max() / 2, what=name)
-
-
-def test_attention_without_backward_says_so(rng):
-    if tk.HAVE_ATTENTION_BACKWARD:
-        pytest.skip("libkernels has tk_attention_backward")
-    q = randn(rng, (1, 8, 2, 16), np.float32)
-    with pytest.raises(NotImplementedError, match="libkernels has no tk_attention_backward yet"):
-        jax.grad(lambda q: tkj.attention(q, q, q).sum())(q)
 
 
 # ---------------------------------------------------------------- vmap

@@ -6,7 +6,6 @@ import pytest
 
 import reference as ref
 import tokamax_c as tk
-from marks import needs_attention_backward, needs_unpermute_backward
 from reference import BF16, DTYPES, assert_close, randn
 
 POISON = 777.0
@@ -174,7 +173,6 @@ def test_paged_attention(rng, dt, prefill):
     assert_close(out, want, q.dtype)
 
 
-@needs_attention_backward
 @pytest.mark.parametrize("dt", ["f32", "bf16"])
 @pytest.mark.parametrize("case", ATTENTION_CASES[:5], ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()))
 def test_attention_backward(rng, dt, case):
@@ -189,7 +187,6 @@ def test_attention_backward(rng, dt, case):
         assert_close(got, want, like.dtype, scale=np.abs(want).max() / 2, what=name)
 
 
-@needs_unpermute_backward
 @pytest.mark.parametrize("with_weights", [False, True])
 def test_moe_unpermute_backward(rng, with_weights):
     T, H, kk, E = 9, 16, 2, 4

@@ -18,8 +18,6 @@ from ._errors import (
 )
 from ._context import Context, default_context, describe, set_default_context
 from ._ops import (
-    HAVE_ATTENTION_BACKWARD,
-    HAVE_MOE_UNPERMUTE_BACKWARD,
     attention,
     attention_backward,
     grouped_gemm,
@@ -44,8 +42,6 @@ __all__ = [
     "moe_unpermute",
     "moe_unpermute_backward",
     "paged_attention",
-    "HAVE_ATTENTION_BACKWARD",
-    "HAVE_MOE_UNPERMUTE_BACKWARD",
     "Plan",
     "plan",
     "supports",

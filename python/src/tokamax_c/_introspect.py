@@ -18,7 +18,7 @@ def version() -> str:
 
 
 def ops() -> List[str]:
-    """The ops this build binds (the backward ops only when libkernels has them)."""
+    """The ops the extension binds, in libkernels' op-table order."""
     return _C.op_names()
 
 

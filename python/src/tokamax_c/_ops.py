@@ -37,17 +37,7 @@ __all__ = [
     "moe_unpermute",
     "moe_unpermute_backward",
     "paged_attention",
-    "HAVE_ATTENTION_BACKWARD",
-    "HAVE_MOE_UNPERMUTE_BACKWARD",
 ]
-
-#: Whether this libkernels has tk_attention_backward (the training issue's op).
-HAVE_ATTENTION_BACKWARD = bool(_C.HAVE_ATTENTION_BACKWARD)
-#: Whether this libkernels has tk_moe_unpermute_backward.
-HAVE_MOE_UNPERMUTE_BACKWARD = bool(_C.HAVE_MOE_UNPERMUTE_BACKWARD)
-
-NO_ATTENTION_BACKWARD = "libkernels has no tk_attention_backward yet"
-NO_MOE_UNPERMUTE_BACKWARD = "libkernels has no tk_moe_unpermute_backward yet"
 
 Tensor = Any  # a NumPy array or an object with __dlpack__
 
@@ -136,12 +126,7 @@ def attention_backward(
 
     Returns:
       ``(dq, dk, dv)``.
-
-    Raises:
-      NotImplementedError: this libkernels has no tk_attention_backward.
     """
-    if not HAVE_ATTENTION_BACKWARD:
-        raise NotImplementedError(NO_ATTENTION_BACKWARD)
     return _C.attention_backward(
         context or default_context(), impl, config, q, k, v, out, dout, lse, dq, dk, dv,
         q_lens, kv_lens, 0.0 if scale is None else scale, causal, window_left, window_right,
@@ -286,12 +271,7 @@ def moe_unpermute_backward(
       row dest[t,s], zero where no slot points), d_weights float32 ``[T,k]``
       (dot(dout[t], rows[dest[t,s]])) when weights (or d_weights) is given,
       else None.
-
-    Raises:
-      NotImplementedError: this libkernels has no tk_moe_unpermute_backward.
     """
-    if not HAVE_MOE_UNPERMUTE_BACKWARD:
-        raise NotImplementedError(NO_MOE_UNPERMUTE_BACKWARD)
     return _C.moe_unpermute_backward(
         context or default_context(), impl, config, dout, rows, dest, weights, d_rows, d_weights,
     )

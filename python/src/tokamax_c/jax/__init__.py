@@ -4,8 +4,9 @@ Each function is an XLA FFI custom call whose handler (C11, in
 libtokamax_ffi.so, against jaxlib's ``xla/ffi/api/c_api.h``) calls the
 library on XLA's buffers in place: no copy, no host round trip. Attention,
 grouped GEMM, permute and unpermute have ``jax.custom_vjp`` rules, so
-``jax.grad`` works through them (attention's and unpermute's need
-libkernels' backward ops: :data:`tokamax_c.HAVE_ATTENTION_BACKWARD`).
+``jax.grad`` works through them (attention's and unpermute's through
+libkernels' backward ops, tk_attention_backward and
+tk_moe_unpermute_backward).
 Bad inputs fail the XLA computation with the library's message.
 
 The handlers compute in :func:`get_context` (tokamax_c's default context

@@ -9,7 +9,6 @@ from typing import Any, NamedTuple, Optional
 import jax
 import jax.numpy as jnp
 
-from .._ops import NO_ATTENTION_BACKWARD
 from . import _targets
 
 
@@ -72,8 +71,6 @@ def _attention_fwd(p: _Params, q, k, v, q_lens, kv_lens):
 
 
 def _attention_bwd(p: _Params, residuals, cotangent):
-    if "attention_backward" not in _targets.TARGETS:
-        raise NotImplementedError(NO_ATTENTION_BACKWARD)
     q, k, v, out, lse, q_lens, kv_lens = residuals
     dout = cotangent[0] if p.return_lse else cotangent  # lse's is zero: see attention()
     results = [jax.ShapeDtypeStruct(t.shape, t.dtype) for t in (q, k, v)]

@@ -10,7 +10,6 @@ from typing import Any, NamedTuple, Optional, Tuple
 import jax
 import jax.numpy as jnp
 
-from .._ops import NO_MOE_UNPERMUTE_BACKWARD
 from . import _targets
 
 
@@ -94,8 +93,6 @@ def _unpermute_fwd(p: _UnpermuteParams, rows, dest, weights):
 
 
 def _unpermute_bwd(p: _UnpermuteParams, residuals, dout):
-    if "moe_unpermute_backward" not in _targets.TARGETS:
-        raise NotImplementedError(NO_MOE_UNPERMUTE_BACKWARD)
     rows, dest, weights = residuals
     results = [jax.ShapeDtypeStruct(rows.shape, rows.dtype)]
     if weights is not None:

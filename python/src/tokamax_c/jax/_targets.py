@@ -20,13 +20,9 @@ _LIB = ctypes.CDLL(os.path.join(os.path.dirname(os.path.dirname(__file__)), "lib
 _LIB.tkffi_set_context.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
 _LIB.tkffi_set_context.restype = None
 
-#: Ops with FFI handlers in this build (the backward ops only when libkernels has them).
-TARGETS = tuple(
-    name
-    for name in ("attention", "attention_backward", "grouped_gemm", "moe_permute",
-                 "moe_unpermute", "moe_unpermute_backward", "paged_attention")
-    if hasattr(_LIB, f"tkffi_{name}_cpu")
-)
+#: The ops with FFI handlers.
+TARGETS = ("attention", "attention_backward", "grouped_gemm", "moe_permute", "moe_unpermute",
+           "moe_unpermute_backward", "paged_attention")
 
 #: Whether libkernels has CUDA implementations (then the CUDA handlers are registered).
 HAVE_CUDA = any(impl.startswith("cuda") for impl in _C.impl_list("attention"))
