@@ -85,7 +85,13 @@ static int make_primitive(onednn_state *s, const dnnl_memory_desc_t md[3], dnnl_
   dnnl_matmul_desc_t desc;
   dnnl_primitive_desc_t pd;
   CHECK(dnnl_matmul_desc_init(&desc, &md[0], &md[1], NULL, &md[2]), "matmul descriptor");
-  CHECK(dnnl_primitive_desc_create(&pd, &desc, NULL, s->engine, NULL), "matmul primitive descriptor");
+  dnnl_status_t made = dnnl_primitive_desc_create(&pd, &desc, NULL, s->engine, NULL);
+  if (made == dnnl_unimplemented) {
+    /* e.g. bf16 on a CPU without AVX-512: oneDNN 2.x has no kernel for it */
+    snprintf(why, why_len, "oneDNN implements no matmul of this dtype on this CPU");
+    return 0;
+  }
+  CHECK(made, "matmul primitive descriptor");
   const char *name = NULL;
   if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) == dnnl_success && name)
     snprintf(impl_name, impl_len, "%s", name);
