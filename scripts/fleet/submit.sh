@@ -2,7 +2,7 @@
 # submit.sh: a sharded sweep as SLURM jobs (docs/autotune.md "Fleets").
 #
 #   submit.sh --dir DIR [--suite NAME|FILE] [--shards N] [--budget S] [--seed K]
-#             [--db TARGET] [--tune PATH] [-- SBATCH_OPTION...]
+#             [--device cpu|cuda[:N]] [--db TARGET] [--tune PATH] [-- SBATCH_OPTION...]
 #
 # Submits sweep_shard.sbatch as an array of N tasks (0..N-1), each sweeping
 # its shard into DIR/shard-i-of-N.db and exporting it, and merge.sbatch
@@ -15,19 +15,23 @@
 # locking works (the shard databases live there so a rerun on another node
 # resumes). The settings go to DIR/fleet.env; the job ids are printed
 # ("array ID merge ID") and added to it. SBATCH_OPTIONs go to every shard
-# task (e.g. --partition, --cpus-per-task, --time); the sweep uses
-# --cpus-per-task threads.
+# task (e.g. --partition, --gres, --cpus-per-task, --time); the sweep uses
+# --cpus-per-task threads and runs its candidates on --device (default cpu).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 usage() { sed -n '4,5p' "$0" | sed 's/^# *//' >&2; exit 2; }
-dir= suite=quick shards=4 budget= seed=1 db= tune=tokamax-tune
+dir= suite=quick shards=4 budget= seed=1 device=cpu db= tune=tokamax-tune
 while [ $# -gt 0 ]; do
+  case $1 in --dir|--suite|--shards|--budget|--seed|--device|--db|--tune)
+    [ $# -ge 2 ] || { echo "submit.sh: $1 needs a value" >&2; usage; } ;;
+  esac
   case $1 in
     --dir) dir=$2; shift 2 ;;
     --suite) suite=$2; shift 2 ;;
     --shards) shards=$2; shift 2 ;;
     --budget) budget=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
+    --device) device=$2; shift 2 ;;
     --db) db=$2; shift 2 ;;
     --tune) tune=$2; shift 2 ;;
     --) shift; break ;;
@@ -49,8 +53,8 @@ if [ -n "$db" ]; then
 fi
 {
   printf '# written by scripts/fleet/submit.sh on %s\n' "$(date -u +%FT%TZ)"
-  printf 'TK_TUNE=%q\nTK_SUITE=%q\nTK_SHARDS=%q\nTK_BUDGET=%q\nTK_SEED=%q\nTK_DB=%q\n' \
-    "$tune_path" "$suite" "$shards" "$budget" "$seed" "$db"
+  printf 'TK_TUNE=%q\nTK_SUITE=%q\nTK_SHARDS=%q\nTK_BUDGET=%q\nTK_SEED=%q\nTK_DEVICE=%q\nTK_DB=%q\n' \
+    "$tune_path" "$suite" "$shards" "$budget" "$seed" "$device" "$db"
   printf 'TK_SBATCH_ARGS=('; [ $# -gt 0 ] && printf ' %q' "$@"; printf ' )\n'
 } > "$dir/fleet.env"
 
