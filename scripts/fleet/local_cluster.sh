@@ -2,10 +2,13 @@
 # local_cluster.sh: a throw-away one-node SLURM cluster on localhost, for
 # trying the fleet scripts (and for tests/test_fleet_slurm.sh).
 #
-#   local_cluster.sh start DIR   # munged + slurmctld + slurmd, all under DIR
-#   . DIR/env                    # SLURM_CONF for sbatch, squeue, scancel ...
-#   local_cluster.sh stop DIR    # cancel every job, stop the daemons
+#   local_cluster.sh start DIR [PID]  # munged + slurmctld + slurmd, all under DIR
+#   . DIR/env                         # SLURM_CONF for sbatch, squeue, scancel ...
+#   local_cluster.sh stop DIR         # cancel every job, stop the daemons
 #
+# With PID, a watchdog (its own session, outside DIR) stops the cluster
+# when process PID ends without calling stop: a test killed outright
+# (SIGKILL, a ctest timeout) leaves no daemon behind either.
 # Everything lives under DIR: a generated munge key, munge socket, slurm.conf
 # (this machine's cores from nproc and memory from /proc/meminfo), state,
 # spool, logs and pid files. Ports are free ones picked at random; nothing
@@ -65,7 +68,7 @@ show_logs() {
 
 start() {
   local dir=$1 t
-  for t in munged mungekey slurmctld slurmd sbatch squeue scontrol scancel; do
+  for t in munged mungekey slurmctld slurmd sbatch squeue sinfo scontrol scancel; do
     command -v "$t" >/dev/null 2>&1 || die "$t not found (apt-get install slurm-wlm munge)"
   done
   [ "$(id -u)" -eq 0 ] || die "must run as root (slurmd starts jobs as other users)"
@@ -130,13 +133,26 @@ CONF
   echo $! > "$dir/run/slurmd.fgpid"
   wait_for "sinfo -h -N -o %t | grep -qx idle" 30 ||
     { sinfo -N -l >&2 2>&1; show_logs "$dir"; die "the node did not become idle"; }
+  if [ -n "${2:-}" ]; then
+    (cd / && exec setsid bash "$self" watch "$dir" "$2" </dev/null >/dev/null 2>&1) &
+    echo $! > "$dir/run/watchdog.pid"
+  fi
   echo "local_cluster: up in $dir (node $host, $cpus cpus, $mem_mb MiB, ports $p_ctl/$p_d)"
+}
+
+# The watchdog: waits for process $2 to end, then stops the cluster in $1
+# (unless stop ran first and removed the pid file).
+watch() {
+  while kill -0 "$2" 2>/dev/null; do sleep 1; done
+  [ -f "$1/run/watchdog.pid" ] && stop "$1"
 }
 
 stop() {
   local dir=$1 f pid
   [ -d "$dir" ] || return 0
   dir=$(cd "$dir" && pwd)
+  pid=$(cat "$dir/run/watchdog.pid" 2>/dev/null) && rm -f "$dir/run/watchdog.pid" &&
+    [ "$pid" != "$$" ] && kill "$pid" 2>/dev/null
   if [ -f "$dir/slurm.conf" ]; then
     SLURM_CONF=$dir/slurm.conf scancel --quiet --user="$(id -un)" 2>/dev/null
     SLURM_CONF=$dir/slurm.conf wait_for "[ -z \"\$(squeue -h -t PD,R,CG -o %i)\" ]" 15
@@ -152,8 +168,10 @@ stop() {
   return 0
 }
 
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 case ${1:-} in
-  start) [ $# -eq 2 ] || die "usage: local_cluster.sh start DIR"; start "$2" ;;
+  start) [ $# -eq 2 ] || [ $# -eq 3 ] || die "usage: local_cluster.sh start DIR [PID]"; start "$2" "${3:-}" ;;
   stop) [ $# -eq 2 ] || die "usage: local_cluster.sh stop DIR"; stop "$2" ;;
-  *) echo "usage: local_cluster.sh start|stop DIR" >&2; exit 2 ;;
+  watch) [ $# -eq 3 ] && watch "$2" "$3" ;;
+  *) echo "usage: local_cluster.sh start DIR [PID] | stop DIR" >&2; exit 2 ;;
 esac
