@@ -161,7 +161,8 @@ static tk_status tk_read_device(tk_reader *r) {
 }
 
 /* M fingerprint op key impl config status reason median p20 p80 reps
- *   max_err measured_us: stored if newer, and its key marked for recompute. */
+ *   max_err measured_us: staged (cache_merge.c), stored after the last
+ *   file if newer, and its key recomputed. */
 static tk_status tk_read_measurement(tk_reader *r) {
   double t[3] = {0}, max_err = 0;
   int64_t reps = 0, when = 0, dev = 0;
@@ -177,15 +178,8 @@ static tk_status tk_read_measurement(tk_reader *r) {
   tk_cache_measurement m = {r->f[2], r->f[3], r->f[4], r->f[5], (tk_cache_result)res,
                             r->f[7], t[0],    t[1],    t[2],    reps,
                             max_err, when};
-  s = tk_cache_put_measurement(r->c, dev, &m, 0);
-  sqlite3_stmt *st = r->c->st[TK_SQL_TOUCH];
-  sqlite3_bind_int64(st, 1, dev);
-  tk_cache_bind_text(st, 2, m.op);
-  tk_cache_bind_text(st, 3, m.problem_key);
-  if (s == TK_OK) s = tk_cache_run(r->c, TK_SQL_TOUCH, "noting an imported key");
-  tk_cache_done(st);
   r->measurements++;
-  return s;
+  return tk_cache_stage_measurement(r->c, dev, r->f[1], &m, r->file);
 }
 
 /* B fingerprint op key impl config median updated_us: stored if newer. */
@@ -226,9 +220,11 @@ static tk_status tk_read_header(tk_reader *r, char *line) {
       !tk_parse_i64(tab + 1, &v) || v < 1)
     return tk_bad(r, "not a tokamax cache export (no \"tokamax-cache<TAB>version\" header)", "");
   if (v > TK_CACHE_FORMAT_VERSION) {
-    char what[96];
-    snprintf(what, sizeof what, "%lld, newer than this library's %d", (long long)v,
-             TK_CACHE_FORMAT_VERSION);
+    char what[256];
+    snprintf(what, sizeof what,
+             "%lld is newer than this library's %d (written by a newer tokamax: read it "
+             "with that version, or export it again from there)",
+             (long long)v, TK_CACHE_FORMAT_VERSION);
     return tk_bad(r, "export format version ", what);
   }
   r->version = (int)v;
@@ -320,10 +316,14 @@ tk_status tk_cache_import(tk_cache *c, const char *const *paths, int n, int64_t 
     return tk_fail(TK_ERR_INVALID_ARGUMENT, "cache: import: bad arguments");
   tk_reader r = {.c = c};
   c->import_warning[0] = '\0';
-  tk_status s = tk_cache_begin(c, 1);
+  /* Outside the transaction, so a failed import leaves no old conflicts. */
+  tk_status s = tk_cache_stage_reset(c);
+  if (s == TK_OK) s = tk_cache_begin(c, 1);
+  else return s;
   for (int i = 0; s == TK_OK && i < n; i++)
     s = paths[i] ? tk_read_file(&r, paths[i])
                  : tk_fail(TK_ERR_INVALID_ARGUMENT, "cache: import: NULL path");
+  if (s == TK_OK) s = tk_cache_apply_staged(c);
   if (s == TK_OK) s = tk_recompute_touched(c);
   s = s == TK_OK ? tk_cache_commit(c) : tk_cache_rollback(c, s);
   if (s == TK_OK && imported) *imported = r.measurements;

@@ -16,6 +16,31 @@ static void print_import_warning(const char *name, const tk_cache *c) {
   if (w[0]) fprintf(stderr, "tokamax-tune: %s: warning: %s\n", name, w);
 }
 
+/* One conflict line on stderr: the candidate, both readings, which was kept. */
+static int print_conflict(void *user, const tk_cache_conflict *x) {
+  fprintf(stderr,
+          "tokamax-tune: %s: conflict: %s measured twice on %s (%s %s): %.6g us in %s, %.6g us "
+          "in %s; kept %s\n",
+          (const char *)user, x->problem_key, x->fingerprint, x->impl, x->config,
+          x->kept_ns / 1e3, x->kept_file, x->dropped_ns / 1e3, x->dropped_file, x->kept_file);
+  return 0;
+}
+
+/* Prints the conflicts of the last import on c; their number. */
+static int64_t print_conflicts(const char *name, tk_cache *c) {
+  int64_t n = 0;
+  if (tk_cache_each_import_conflict(c, print_conflict, (void *)name, &n) != TK_OK)
+    tk_cli_error("%s: %s", name, tk_last_error());
+  return n;
+}
+
+/* " (N conflicts, see above)" or "" (buf holds it). */
+static const char *conflict_note(int64_t n, char *buf, size_t len) {
+  if (n == 0) return "";
+  snprintf(buf, len, " (%lld conflict%s, see above)", (long long)n, n == 1 ? "" : "s");
+  return buf;
+}
+
 int tk_cmd_export(int argc, char **argv) {
   const char *db = NULL, *device = NULL;
   char *file[1];
@@ -56,9 +81,11 @@ int tk_cmd_import(int argc, char **argv) {
   tk_status s = tk_cache_import(c, (const char *const *)files, n, &count);
   if (s != TK_OK) tk_cli_error("import: %s", tk_last_error());
   else print_import_warning("import", c);
+  char note[64];
   if (s == TK_OK)
-    fprintf(stderr, "imported %lld measurements from %d file%s into %s\n", (long long)count, n,
-            n == 1 ? "" : "s", tk_cache_path(c));
+    fprintf(stderr, "imported %lld measurements from %d file%s into %s%s\n", (long long)count, n,
+            n == 1 ? "" : "s", tk_cache_path(c),
+            conflict_note(print_conflicts("import", c), note, sizeof note));
   tk_cache_close(c);
   return s == TK_OK ? 0 : 1;
 }
@@ -86,9 +113,12 @@ int tk_cmd_merge(int argc, char **argv) {
   int64_t count = 0;
   tk_status s = tk_cache_import(c, (const char *const *)files, n, &count);
   if (s == TK_OK) print_import_warning("merge", c);
+  int64_t conflicts = s == TK_OK ? print_conflicts("merge", c) : 0;
   if (s == TK_OK) s = tk_cache_export(c, out, NULL);
+  char note[64];
   if (s != TK_OK) tk_cli_error("merge: %s", tk_last_error());
-  else fprintf(stderr, "merged %lld measurements from %d files into %s\n", (long long)count, n, out);
+  else fprintf(stderr, "merged %lld measurements from %d files into %s%s\n", (long long)count, n,
+               out, conflict_note(conflicts, note, sizeof note));
   tk_cache_close(c);
   return s == TK_OK ? 0 : 1;
 }
