@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "cache/cache.h"
+#include "cache/cache_text.h"
 
 /* Every statement the store runs; prepared once at open (cache_sql.c). */
 typedef enum {
@@ -98,15 +99,6 @@ tk_status tk_cache_run(tk_cache *c, tk_sql_id id, const char *what);
 tk_status tk_cache_begin(tk_cache *c, int write);
 tk_status tk_cache_commit(tk_cache *c);
 tk_status tk_cache_rollback(tk_cache *c, tk_status s);
-
-/* The export file's checksum: 64-bit FNV-1a over the bytes of its record
- * lines, newlines included; fold n more bytes into h (start from
- * TK_CACHE_FNV_BASIS). */
-#define TK_CACHE_FNV_BASIS 0xcbf29ce484222325ull
-static inline uint64_t tk_cache_fnv1a(uint64_t h, const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-  return h;
-}
 
 /* Microseconds since the Unix epoch. */
 int64_t tk_cache_now_us(void);
