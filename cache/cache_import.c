@@ -34,16 +34,9 @@ static tk_status tk_bad(const tk_reader *r, const char *why, const char *what) {
 
 /* Splits line at tabs into r->f and unescapes each field. */
 static tk_status tk_split(tk_reader *r, char *line) {
-  r->n = 0;
-  for (char *p = line;; p++) {
-    if (r->n == TK_MAX_FIELDS) return tk_bad(r, "too many fields", "");
-    r->f[r->n++] = p;
-    p = strchr(p, '\t');
-    if (!p) break;
-    *p = '\0';
-  }
-  for (int i = 0; i < r->n; i++)
-    if (!tk_cache_unescape(r->f[i])) return tk_bad(r, "bad escape (known: \\\\ \\t \\n \\r)", "");
+  r->n = tk_cache_split_fields(line, r->f, TK_MAX_FIELDS);
+  if (r->n == -1) return tk_bad(r, "too many fields", "");
+  if (r->n < 0) return tk_bad(r, "bad escape (known: \\\\ \\t \\n \\r)", "");
   return TK_OK;
 }
 

@@ -110,6 +110,20 @@ int tk_cache_unescape(char *s) {
   return 1;
 }
 
+int tk_cache_split_fields(char *line, char **f, int max) {
+  int n = 0;
+  for (char *p = line;; p++) {
+    if (n == max) return -1;
+    f[n++] = p;
+    p = strchr(p, '\t');
+    if (!p) break;
+    *p = '\0';
+  }
+  for (int i = 0; i < n; i++)
+    if (!tk_cache_unescape(f[i])) return -2;
+  return n;
+}
+
 /* 1 if s is a plain decimal as the writers write it: [-]digits, and with
  * frac also [.digits][(e|E)[+|-]digits]; no sign '+', no spaces, no hex,
  * no "inf". */

@@ -52,6 +52,10 @@ tk_status tk_cache_write_file(const char *path, const char *what,
 /* Undoes the field escapes in place; 0 on a bad escape (known: \\ \t \n \r). */
 int tk_cache_unescape(char *s);
 
+/* Splits line at tabs into f (at most max fields) and unescapes each in
+ * place: the number of fields, -1 for more than max, -2 for a bad escape. */
+int tk_cache_split_fields(char *line, char **f, int max);
+
 /* An integer as the writer writes it (-?[0-9]+, no '+', no spaces). */
 int tk_cache_parse_i64(const char *s, int64_t *v);
 
