@@ -137,6 +137,7 @@ static size_t describe_tail(const tk_context *ctx, char *buf, size_t len) {
   tk_text_printf(&t, ",\"num_threads\":%d,\"cache_path\":", ctx->num_threads);
   tk_text_json_string(&t, ctx->cache_path);
   tk_text_printf(&t, ",\"tuned_shapes\":%d", tk_tuned_map_size(ctx->tuned));
+  tk_text_printf(&t, ",\"pack_shapes\":%d", tk_tuned_map_pack_size(ctx->tuned));
   tk_text_printf(&t, "}");
   return t.need;
 }

@@ -29,7 +29,7 @@
 
 typedef struct {
   char (*dirs)[TK_PACK_PATH_MAX];
-  char *real[TK_PACK_DIRS_MAX]; /* the real path of each, to tell repeats */
+  char *real[TK_PACK_DIRS_MAX]; /* the same, allocated, to tell repeats */
   int n, max;
 } dir_list;
 
@@ -46,8 +46,12 @@ static void add(dir_list *l, const char *dir, size_t len) {
       free(real);
       return;
     }
+  if (strlen(real) >= TK_PACK_PATH_MAX) {
+    free(real);
+    return;
+  }
   l->real[l->n] = real;
-  strcpy(l->dirs[l->n++], path);
+  strcpy(l->dirs[l->n++], real); /* "prefix/bin/../share/..." shown as "prefix/share/..." */
 }
 
 /* The directory of the file (library or program) holding this code, or

@@ -17,8 +17,9 @@ enum { TK_PACK_DIRS_MAX = 16, TK_PACK_PATH_MAX = 2048 };
  * unless $TOKAMAX_DEFAULT_PACKS is "off", the install's data directory
  * (share/tokamax/packs beside the library or program that holds this code,
  * then the configured install prefix's) and, for code running from the
- * build tree, the build tree's copy. A directory that does not exist or
- * was listed before (same real path) is left out. Returns how many. */
+ * build tree, the build tree's copy. Each as its real path (symbolic
+ * links and ".." resolved); one that does not exist or was listed before
+ * is left out. Returns how many. */
 int tk_pack_dirs(char dirs[][TK_PACK_PATH_MAX], int max);
 
 /* Called with each usable pack: its file and contents (valid during the

@@ -148,7 +148,15 @@ void tk_tuned_map_free(tk_tuned_map *m) {
 int tk_tuned_map_size(tk_tuned_map *m) {
   pthread_rwlock_rdlock(&m->lock);
   int n = 0;
-  for (size_t i = 0; i < m->cap; i++) n += m->e[i].key && m->e[i].loaded;
+  for (size_t i = 0; i < m->cap; i++) n += m->e[i].key && m->e[i].loaded && !m->e[i].pack;
+  pthread_rwlock_unlock(&m->lock);
+  return n;
+}
+
+int tk_tuned_map_pack_size(tk_tuned_map *m) {
+  pthread_rwlock_rdlock(&m->lock);
+  int n = 0;
+  for (size_t i = 0; i < m->cap; i++) n += m->e[i].key && m->e[i].loaded && m->e[i].pack;
   pthread_rwlock_unlock(&m->lock);
   return n;
 }

@@ -15,8 +15,11 @@ typedef struct tk_tuned_map tk_tuned_map;
 tk_tuned_map *tk_tuned_map_load(const char *path, const char *const *fps, int n_slots);
 void tk_tuned_map_free(tk_tuned_map *m);
 
-/* Entries loaded or added. */
+/* Entries loaded from the cache or added (tuned on a miss). */
 int tk_tuned_map_size(tk_tuned_map *m);
+
+/* Entries from tuned packs (tk_tuned_map_put_pack). */
+int tk_tuned_map_pack_size(tk_tuned_map *m);
 
 /* The tuned choice for problem p (whose key is key) on device slot: the
  * exact key's entry (source TK_CHOICE_CACHE, or TK_CHOICE_PACK for a tuned

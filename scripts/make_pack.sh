@@ -37,7 +37,7 @@ echo "== tokamax-tune ${sweep[*]}" >&2
 }
 cat "$work/sweep.txt" >&2
 
-class=$("$tune" device --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["cpu"]["device_class"])')
+class=$("$tune" device | awk '$1 == "class" { print $2 }')
 name=$(printf '%s' "$class" | tr -c 'A-Za-z0-9_.+-' '-').pack
 when=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 cmd="scripts/make_pack.sh ($when): tokamax-tune sweep --suite quick --budget $budget --seed $seed --threads 0 --db DB; tokamax-tune export --db DB --device this --suite quick --pack $name"
