@@ -5,11 +5,15 @@
  * loads when its device class matches and is ignored when it does not; a
  * pack cut at any byte, of a newer format, or naming an impl or config
  * this build lacks is skipped whole, with a warning; a file name met in an
- * earlier directory wins. */
+ * earlier directory wins. The run's log (TOKAMAX_LOG=debug, stderr to a
+ * file) must show the pack choice in the dispatch log and the skipped
+ * packs' warnings. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "autotune/packs.h"
 #include "cache/pack.h"
@@ -20,7 +24,7 @@
 #define GEMM(M) "grouped_gemm dtype=f32 out=f32 layout=nn M=" #M " K=64 N=48 G=4 sizes=random"
 
 static char fp[512], cls[512];
-static char k64[1024], k200[1024];
+static char k64[1024], k200[1024], k96[1024];
 
 /* The plan of spec on a context over cache (automatic dispatch): its
  * source, impl and config into the out-parameters. */
@@ -42,6 +46,25 @@ static void plan_of(const char *cache, const char *spec, tk_choice_source *src, 
     strcpy(config, tk_plan_config(plan));
     if (key) strcpy(key, tk_plan_problem_key(plan));
   }
+  tk_plan_destroy(plan);
+  tk_case_destroy(c);
+  tk_context_destroy(ctx);
+}
+
+/* The problem key of spec, from a plan forcing "reference" (so the
+ * automatic call of the key is still new to the dispatch log). */
+static void key_only(const char *spec, char *key) {
+  char err[256];
+  tk_context_options o = {":memory:", 1, TK_TUNE_OFF, NULL};
+  tk_call_options forced = {"reference", NULL};
+  tk_context *ctx = NULL;
+  tk_case *c = NULL;
+  tk_plan *plan = NULL;
+  key[0] = '\0';
+  CHECK_OK(tk_context_create(&o, &ctx));
+  CHECK_OK(tk_case_create(spec, 7, &c, err, sizeof err));
+  if (ctx && c) CHECK_OK(tk_plan_create(ctx, tk_case_op(c), tk_case_args(c), &forced, &plan));
+  if (plan) strcpy(key, tk_plan_problem_key(plan));
   tk_plan_destroy(plan);
   tk_case_destroy(c);
   tk_context_destroy(ctx);
@@ -167,6 +190,20 @@ static void test_loading(void) {
         "packed shape: source %d config %s", (int)source_with(dirs, ":memory:", GEMM(64), config),
         config);
   CHECK(!strcmp(tk_choice_source_name(TK_CHOICE_PACK), "pack"), "source name");
+  /* A call (not a plan) on a packed shape: runs, and the dispatch log
+   * (checked at the end) names the pack. */
+  const row call_rows[] = {{k96, "reference", "parallel=1", 700}};
+  make_pack(tc_path("call"), "call.pack", fp, call_rows, 1);
+  setenv("TOKAMAX_PACKS", tc_path("call"), 1);
+  char err[256];
+  tk_context_options o = {":memory:", 1, TK_TUNE_OFF, NULL};
+  tk_context *ctx = NULL;
+  tk_case *c = NULL;
+  CHECK_OK(tk_context_create(&o, &ctx));
+  CHECK_OK(tk_case_create(GEMM(96), 7, &c, err, sizeof err));
+  if (ctx && c) CHECK_OK(tk_case_run(c, ctx, NULL));
+  tk_case_destroy(c);
+  tk_context_destroy(ctx);
   /* Without the variable (and the default folders off) nothing is packed. */
   CHECK(source_with("", ":memory:", GEMM(64), config) == TK_CHOICE_HEURISTIC, "no packs: %s",
         config);
@@ -307,8 +344,48 @@ static void test_search_order(void) {
         "%d folders: %s", n, n ? list[0] : "");
 }
 
+/* Checks the log of the run (the file at path), then copies its failed
+ * checks to the real stderr. */
+static void check_log(const char *path, int saved_stderr) {
+  fflush(stderr);
+  dup2(saved_stderr, 2);
+  size_t len = 0;
+  char *log = slurp(path, &len);
+  if (!log) log = calloc(1, 1);
+  log[len] = '\0';
+  for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n"))
+    if (strstr(line, "CHECK(")) fprintf(stderr, "%s\n", line);
+  free(log);
+  log = slurp(path, &len);
+  CHECK(log != NULL, "cannot read the log back");
+  if (!log) return;
+  log[len] = '\0';
+  char want[1200];
+  snprintf(want, sizeof want, "dispatch %s (impl=auto)", k96);
+  const char *block = strstr(log, want);
+  CHECK(block && strstr(block, "chose reference parallel=1 (pack: exact entry of a tuned pack "
+                               "for this device class)"),
+        "the dispatch log lacks the pack choice of %s", k96);
+  CHECK(strstr(log, "mine.pack (test, measured on") && strstr(log, "choices loaded for"),
+        "the load of mine.pack was not logged");
+  CHECK(strstr(log, "other.pack ignored: for device class cpu:NoSuchVendor:99:99:avx2+fma"),
+        "the pack of another class was not logged");
+  CHECK(strstr(log, "tuned pack skipped: pack: ") && strstr(log, "cut/g.pack:"),
+        "the cut pack's warning was not logged");
+  CHECK(strstr(log, "u.pack skipped (none of it loaded)"), "the unknown impl was not logged");
+  free(log);
+}
+
 int main(void) {
   tc_make_dir();
+  setenv("TOKAMAX_LOG", "debug", 1); /* before the library reads it */
+  char log_path[256];
+  snprintf(log_path, sizeof log_path, "%s", tc_path("run.log"));
+  int fd = open(log_path, O_CREAT | O_WRONLY | O_TRUNC, 0644), saved = dup(2);
+  if (fd < 0 || saved < 0 || dup2(fd, 2) < 0) {
+    printf("cannot redirect stderr\n");
+    return 1;
+  }
   setenv("TOKAMAX_DEFAULT_PACKS", "off", 1); /* the shipped packs stay out of the way */
   tk_device_info dev;
   tk_device_detect(&dev);
@@ -319,13 +396,16 @@ int main(void) {
   setenv("TOKAMAX_PACKS", "", 1);
   plan_of(":memory:", GEMM(64), &src, impl, config, k64);
   plan_of(":memory:", GEMM(200), &src, impl, config, k200);
-  CHECK(strstr(k64, "M=64") && strstr(k200, "M=200") && src == TK_CHOICE_HEURISTIC, "keys %s %s",
-        k64, k200);
+  key_only(GEMM(96), k96);
+  CHECK(strstr(k64, "M=64") && strstr(k200, "M=200") && strstr(k96, "M=96") &&
+            src == TK_CHOICE_HEURISTIC,
+        "keys %s %s %s", k64, k200, k96);
   test_round_trip();
   test_loading();
   test_device_class();
   test_bad_packs();
   test_search_order();
+  check_log(log_path, saved);
   tc_remove_dir();
   TK_TEST_END();
 }
