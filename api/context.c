@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "autotune/fault.h"
+#include "autotune/packs.h"
 #include "autotune/tuned_map.h"
 #include "runtime/json.h"
 #include "runtime/status.h"
@@ -57,7 +58,8 @@ static tk_status check_options(const tk_context_options *o) {
 }
 
 /* The tuned choices of this machine's CPU and CUDA devices in the cache
- * (autotune/tuned_map.h); NULL only when out of memory. */
+ * (autotune/tuned_map.h), then under them those of the tuned packs found
+ * for them (autotune/packs.h); NULL only when out of memory. */
 static struct tk_tuned_map *load_tuned(const tk_context *ctx) {
   char fps[1 + TK_MAX_CUDA_DEVICES][512];
   const char *names[1 + TK_MAX_CUDA_DEVICES];
@@ -67,7 +69,12 @@ static struct tk_tuned_map *load_tuned(const tk_context *ctx) {
     tk_device_fingerprint_cuda(&ctx->dev, i, fps[1 + i], sizeof fps[0]);
     names[1 + i] = fps[1 + i];
   }
-  return tk_tuned_map_load(ctx->cache_path, names, 1 + ctx->dev.cuda_device_count);
+  struct tk_tuned_map *m = tk_tuned_map_load(ctx->cache_path, names, 1 + ctx->dev.cuda_device_count);
+  if (m && !tk_packs_load(m, names, 1 + ctx->dev.cuda_device_count)) {
+    tk_tuned_map_free(m);
+    return NULL;
+  }
+  return m;
 }
 
 tk_status tk_context_create(const tk_context_options *opts, tk_context **out) {
@@ -130,6 +137,7 @@ static size_t describe_tail(const tk_context *ctx, char *buf, size_t len) {
   tk_text_printf(&t, ",\"num_threads\":%d,\"cache_path\":", ctx->num_threads);
   tk_text_json_string(&t, ctx->cache_path);
   tk_text_printf(&t, ",\"tuned_shapes\":%d", tk_tuned_map_size(ctx->tuned));
+  tk_text_printf(&t, ",\"pack_shapes\":%d", tk_tuned_map_pack_size(ctx->tuned));
   tk_text_printf(&t, "}");
   return t.need;
 }

@@ -29,6 +29,7 @@ const char *tk_choice_source_name(tk_choice_source s) {
     case TK_CHOICE_CACHE: return "cache";
     case TK_CHOICE_NEAREST: return "nearest";
     case TK_CHOICE_HEURISTIC: return "heuristic";
+    case TK_CHOICE_PACK: return "pack";
   }
   return "unknown";
 }

@@ -14,6 +14,7 @@ static const char *reason(const tk_context *ctx, const tk_problem *p, const tk_c
       return opts && opts->config ? "the call's options force the config" : "the call's options name the impl";
     case TK_CHOICE_CACHE: return "exact tuned entry for this shape";
     case TK_CHOICE_NEAREST: return "nearest tuned shape of the same family";
+    case TK_CHOICE_PACK: return "exact entry of a tuned pack for this device class";
     case TK_CHOICE_HEURISTIC: break;
   }
   if (ctx->tune == TK_TUNE_ON_MISS && p->has_data) return "nothing tuned and tuning on the miss failed";

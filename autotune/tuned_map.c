@@ -23,6 +23,7 @@ typedef struct {
   int slot;
   uint64_t hash;
   int loaded;                /* from the cache (a nearest candidate), not a memo */
+  int pack;                  /* loaded from a tuned pack (tk_tuned_map_put_pack) */
   int state;
   tk_choice choice;
 } entry;
@@ -75,7 +76,7 @@ static entry *put_locked(tk_tuned_map *m, int slot, const char *key, const char 
   uint64_t h = hash_of(slot, key);
   entry *x = probe(m->e, m->cap, slot, key, h);
   entry fresh = {strdup(key), impl ? strdup(impl) : NULL, config ? strdup(config) : NULL,
-                 slot, h, loaded, impl ? UNRESOLVED : UNUSABLE, {0}};
+                 slot, h, loaded, 0, impl ? UNRESOLVED : UNUSABLE, {0}};
   if (!fresh.key || (impl && !fresh.impl) || (config && !fresh.config)) {
     free_entry(&fresh);
     return NULL;
@@ -147,7 +148,15 @@ void tk_tuned_map_free(tk_tuned_map *m) {
 int tk_tuned_map_size(tk_tuned_map *m) {
   pthread_rwlock_rdlock(&m->lock);
   int n = 0;
-  for (size_t i = 0; i < m->cap; i++) n += m->e[i].key && m->e[i].loaded;
+  for (size_t i = 0; i < m->cap; i++) n += m->e[i].key && m->e[i].loaded && !m->e[i].pack;
+  pthread_rwlock_unlock(&m->lock);
+  return n;
+}
+
+int tk_tuned_map_pack_size(tk_tuned_map *m) {
+  pthread_rwlock_rdlock(&m->lock);
+  int n = 0;
+  for (size_t i = 0; i < m->cap; i++) n += m->e[i].key && m->e[i].loaded && m->e[i].pack;
   pthread_rwlock_unlock(&m->lock);
   return n;
 }
@@ -250,7 +259,8 @@ static int settled_choice(tk_tuned_map *m, tk_context *ctx, int slot, const char
 
   pthread_rwlock_wrlock(&m->lock);
   entry *x = m->cap ? probe(m->e, m->cap, slot, key, h) : NULL;
-  if (x && x->key && x->loaded && x->state == UNRESOLVED) resolve(x, ctx, p, TK_CHOICE_CACHE);
+  if (x && x->key && x->loaded && x->state == UNRESOLVED)
+    resolve(x, ctx, p, x->pack ? TK_CHOICE_PACK : TK_CHOICE_CACHE);
   if (!(x && x->key && x->loaded && x->state == USABLE)) {
     x = nearest(m, ctx, slot, key, p);
     if (!x) put_locked(m, slot, key, NULL, NULL, 0); /* memoised miss */
@@ -280,6 +290,23 @@ int tk_tuned_map_put(tk_tuned_map *m, int slot, const char *key, const char *imp
   entry *x = put_locked(m, slot, key, impl, config, 1);
   pthread_rwlock_unlock(&m->lock);
   return x != NULL;
+}
+
+int tk_tuned_map_put_pack(tk_tuned_map *m, int slot, const char *key, const char *impl,
+                          const char *config) {
+  pthread_rwlock_wrlock(&m->lock);
+  int added = 0;
+  if (m->cap) {
+    const entry *x = probe(m->e, m->cap, slot, key, hash_of(slot, key));
+    if (x->key && x->loaded) added = -1; /* the user's cache or an earlier pack has it */
+  }
+  if (added == 0) {
+    entry *x = put_locked(m, slot, key, impl, config, 1);
+    if (x) x->pack = 1;
+    added = x ? 1 : -2;
+  }
+  pthread_rwlock_unlock(&m->lock);
+  return added == -2 ? -1 : added == 1;
 }
 
 /* Memoises, for img on slot, what tk_tuned_map_find answered (found, c)

@@ -15,11 +15,15 @@ typedef struct tk_tuned_map tk_tuned_map;
 tk_tuned_map *tk_tuned_map_load(const char *path, const char *const *fps, int n_slots);
 void tk_tuned_map_free(tk_tuned_map *m);
 
-/* Entries loaded or added. */
+/* Entries loaded from the cache or added (tuned on a miss). */
 int tk_tuned_map_size(tk_tuned_map *m);
 
+/* Entries from tuned packs (tk_tuned_map_put_pack). */
+int tk_tuned_map_pack_size(tk_tuned_map *m);
+
 /* The tuned choice for problem p (whose key is key) on device slot: the
- * exact key's entry (source TK_CHOICE_CACHE), else the nearest tuned shape
+ * exact key's entry (source TK_CHOICE_CACHE, or TK_CHOICE_PACK for a tuned
+ * pack's), else the nearest tuned shape
  * of the same op and parameters (key_distance.h; TK_CHOICE_NEAREST). An
  * entry whose impl is unknown or cannot run p, or whose config does not
  * parse or is invalid for p, is skipped with one log line. Results are
@@ -49,5 +53,13 @@ int tk_tuned_map_memo_size(tk_tuned_map *m);
  * of other keys may change. */
 int tk_tuned_map_put(tk_tuned_map *m, int slot, const char *key, const char *impl,
                      const char *config);
+
+/* Adds a tuned pack's choice of (slot, key) unless the map has an entry of
+ * that key already (the user's cache, loaded first, wins; so does an
+ * earlier pack). Its exact hits report TK_CHOICE_PACK; it is a nearest
+ * candidate like any other. 1 added, 0 kept the existing entry, -1 out of
+ * memory. Called while loading, before the map is used. */
+int tk_tuned_map_put_pack(tk_tuned_map *m, int slot, const char *key, const char *impl,
+                          const char *config);
 
 #endif

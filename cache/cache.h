@@ -163,17 +163,42 @@ tk_status tk_cache_clear(tk_cache *c, const char *fingerprint, const char *op, i
 tk_status tk_cache_export(tk_cache *c, const char *path, const char *fingerprint);
 
 /* Imports the files (several: a merge, e.g. of a sharded sweep) in one
- * transaction: devices are added, a measurement replaces the stored one of
- * the same candidate only when newer, best rows likewise, then the best of
- * every (device, op, key) that got a measurement is recomputed. A malformed
+ * transaction: devices are added; the measurements of all files are
+ * gathered first, per device fingerprint, where a candidate read twice
+ * with different results is a conflict (tk_cache_each_import_conflict:
+ * the faster ok median is kept); each gathered measurement then replaces
+ * the stored one of the same candidate only when newer, best rows
+ * likewise, and the best of every (device, op, key) that got a measurement
+ * is recomputed from that device's measurements only. A malformed
  * file fails with "cache: <file>:<line>: <reason>" and nothing of any file
  * is imported: a missing, wrong or misplaced end marker (a truncated or
  * edited file), a carriage return (CRLF line endings), an unknown record,
  * status or op, a number that is not plain decimal or not finite, or a
- * negative count, time or timestamp. A format-1 file (no end marker)
+ * negative count, time or timestamp, or a header of a newer format
+ * ("export format version N is newer than this library's M ..."). A
+ * format-1 file (no end marker)
  * imports if its last line is complete, with a warning. *imported (may be
  * NULL) = measurement lines read. */
 tk_status tk_cache_import(tk_cache *c, const char *const *paths, int n, int64_t *imported);
+
+/* A candidate the last tk_cache_import read twice on one device (two files
+ * of a merge, or twice in one file) with different results: kept is the
+ * reading stored (of two ok ones the faster median; when either is wrong
+ * or failed, the newer), dropped the other. Times in ns, NAN unknown. */
+typedef struct {
+  const char *fingerprint, *op, *problem_key, *impl, *config;
+  double kept_ns, dropped_ns;
+  const char *kept_file, *dropped_file;
+} tk_cache_conflict;
+
+typedef int (*tk_cache_conflict_fn)(void *user, const tk_cache_conflict *x);
+
+/* Calls fn (may be NULL: only count) for each conflict of the last
+ * tk_cache_import on c, in the order they were met; *count (may be NULL)
+ * = how many. Readings of different fingerprints never conflict: each
+ * device keeps its own. Valid until the next import. */
+tk_status tk_cache_each_import_conflict(tk_cache *c, tk_cache_conflict_fn fn, void *user,
+                                        int64_t *count);
 
 /* The warning of the last tk_cache_import on c ("" when none), e.g. that
  * a format-1 file cannot be checked for truncation. Valid until the next

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "cache/cache.h"
+#include "cache/cache_text.h"
 
 /* Every statement the store runs; prepared once at open (cache_sql.c). */
 typedef enum {
@@ -26,9 +27,16 @@ typedef enum {
   TK_SQL_CLEAR_MEASUREMENTS,
   TK_SQL_CLEAR_BEST,
   TK_SQL_CLEAR_DEVICES,
-  TK_SQL_TOUCH,
   TK_SQL_TOUCHED_EACH,
   TK_SQL_TOUCHED_CLEAR,
+  TK_SQL_STAGE_GET,
+  TK_SQL_STAGE_PUT,
+  TK_SQL_STAGE_APPLY,
+  TK_SQL_STAGE_TOUCH,
+  TK_SQL_STAGE_CLEAR,
+  TK_SQL_CONFLICT_ADD,
+  TK_SQL_CONFLICT_EACH,
+  TK_SQL_CONFLICT_CLEAR,
   TK_SQL_RUN_INSERT,
   TK_SQL_RESULT_INSERT,
   TK_SQL_BASELINE_CLEAR,
@@ -44,7 +52,8 @@ extern const char *const tk_cache_sql[TK_SQL_COUNT];
 /* Migration i (0-based) takes the schema from user_version i to i + 1. */
 extern const char *const tk_cache_migrations[TK_CACHE_SCHEMA_VERSION];
 
-/* The connection-local scratch table import uses (created at open). */
+/* The connection-local scratch tables import uses (created at open):
+ * touched keys, staged measurements, the last import's conflicts. */
 extern const char *const tk_cache_temp_schema;
 
 struct tk_cache {
@@ -91,15 +100,6 @@ tk_status tk_cache_begin(tk_cache *c, int write);
 tk_status tk_cache_commit(tk_cache *c);
 tk_status tk_cache_rollback(tk_cache *c, tk_status s);
 
-/* The export file's checksum: 64-bit FNV-1a over the bytes of its record
- * lines, newlines included; fold n more bytes into h (start from
- * TK_CACHE_FNV_BASIS). */
-#define TK_CACHE_FNV_BASIS 0xcbf29ce484222325ull
-static inline uint64_t tk_cache_fnv1a(uint64_t h, const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-  return h;
-}
-
 /* Microseconds since the Unix epoch. */
 int64_t tk_cache_now_us(void);
 
@@ -136,6 +136,23 @@ tk_status tk_cache_iter_best(tk_cache *c, const tk_cache_filter *f, tk_cache_bes
                              void *user);
 tk_status tk_cache_iter_devices(tk_cache *c, const char *fingerprint, tk_cache_device_fn fn,
                                 void *user);
+
+/* Stages m, read from file for device (fingerprint fp), for the import in
+ * the caller's transaction (cache_merge.c): the first reading of a
+ * candidate is staged; a second, identical one is dropped; a different
+ * one is a conflict, noted for tk_cache_each_import_conflict: of two ok
+ * readings the faster median is kept; when either is wrong or failed, the
+ * newer. */
+tk_status tk_cache_stage_measurement(tk_cache *c, int64_t device, const char *fp,
+                                     const tk_cache_measurement *m, const char *file);
+
+/* Stores every staged measurement where the database has none of that
+ * candidate or an older one (by measured_us), marks their keys for
+ * recompute, and empties the stage. */
+tk_status tk_cache_apply_staged(tk_cache *c);
+
+/* Empties the stage and the conflict list (the start of an import). */
+tk_status tk_cache_stage_reset(tk_cache *c);
 
 /* tk_cache_recompute_best inside the caller's transaction. */
 tk_status tk_cache_recompute_in_tx(tk_cache *c, int64_t device, const char *op,

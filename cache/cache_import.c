@@ -1,6 +1,5 @@
 /* cache_import.c: reading export files into a database (import and merge),
  * all files in one transaction. */
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -33,104 +32,25 @@ static tk_status tk_bad(const tk_reader *r, const char *why, const char *what) {
   return tk_fail(TK_ERR_CACHE, "cache: %s:%ld: %s%s", r->file, r->line, why, what);
 }
 
-/* Undoes the escapes of cache_export.c in place; 0 on a bad escape. */
-static int tk_unescape(char *s) {
-  char *o = s;
-  for (; *s; s++) {
-    if (*s != '\\') {
-      *o++ = *s;
-      continue;
-    }
-    switch (*++s) {
-      case '\\':
-        *o++ = '\\';
-        break;
-      case 't':
-        *o++ = '\t';
-        break;
-      case 'n':
-        *o++ = '\n';
-        break;
-      case 'r':
-        *o++ = '\r';
-        break;
-      default:
-        return 0;
-    }
-  }
-  *o = '\0';
-  return 1;
-}
-
 /* Splits line at tabs into r->f and unescapes each field. */
 static tk_status tk_split(tk_reader *r, char *line) {
-  r->n = 0;
-  for (char *p = line;; p++) {
-    if (r->n == TK_MAX_FIELDS) return tk_bad(r, "too many fields", "");
-    r->f[r->n++] = p;
-    p = strchr(p, '\t');
-    if (!p) break;
-    *p = '\0';
-  }
-  for (int i = 0; i < r->n; i++)
-    if (!tk_unescape(r->f[i])) return tk_bad(r, "bad escape (known: \\\\ \\t \\n \\r)", "");
+  r->n = tk_cache_split_fields(line, r->f, TK_MAX_FIELDS);
+  if (r->n == -1) return tk_bad(r, "too many fields", "");
+  if (r->n < 0) return tk_bad(r, "bad escape (known: \\\\ \\t \\n \\r)", "");
   return TK_OK;
-}
-
-/* 1 if s is a plain decimal as the exporter writes it: [-]digits, and
- * with frac also [.digits][(e|E)[+|-]digits]; no sign '+', no spaces, no
- * hex, no "inf". */
-static int tk_plain_decimal(const char *s, int frac) {
-  if (*s == '-') s++;
-  if (!isdigit((unsigned char)*s)) return 0;
-  while (isdigit((unsigned char)*s)) s++;
-  if (frac && *s == '.') {
-    s++;
-    if (!isdigit((unsigned char)*s)) return 0;
-    while (isdigit((unsigned char)*s)) s++;
-  }
-  if (frac && (*s == 'e' || *s == 'E')) {
-    s++;
-    if (*s == '+' || *s == '-') s++;
-    if (!isdigit((unsigned char)*s)) return 0;
-    while (isdigit((unsigned char)*s)) s++;
-  }
-  return *s == '\0';
-}
-
-static int tk_parse_i64(const char *s, int64_t *v) {
-  if (!tk_plain_decimal(s, 0)) return 0;
-  errno = 0;
-  long long x = strtoll(s, NULL, 10);
-  if (errno) return 0;
-  *v = x;
-  return 1;
-}
-
-/* A finite plain decimal, or "nan" (unknown) when nan_ok. */
-static int tk_parse_double(const char *s, int nan_ok, double *v) {
-  if (nan_ok && strcmp(s, "nan") == 0) {
-    *v = NAN;
-    return 1;
-  }
-  if (!tk_plain_decimal(s, 1)) return 0;
-  double x = strtod(s, NULL);
-  if (!isfinite(x)) return 0; /* overflow; an underflow to a subnormal is exact enough */
-  *v = x;
-  return 1;
 }
 
 /* Field i as a finite double >= 0 (or nan: unknown) into *out; what names
  * it in messages. */
 static tk_status tk_time(const tk_reader *r, int i, const char *what, double *out) {
-  if (!tk_parse_double(r->f[i], 1, out)) return tk_bad(r, "not a number: ", r->f[i]);
+  if (!tk_cache_parse_double(r->f[i], 1, out)) return tk_bad(r, "not a number: ", r->f[i]);
   if (*out < 0) return tk_bad(r, what, r->f[i]);
   return TK_OK;
 }
 
 /* Field i as an int64 >= 0 into *out. */
 static tk_status tk_count(const tk_reader *r, int i, const char *what, int64_t *out) {
-  if (!tk_parse_i64(r->f[i], out)) return tk_bad(r, "not an integer: ", r->f[i]);
+  if (!tk_cache_parse_i64(r->f[i], out)) return tk_bad(r, "not an integer: ", r->f[i]);
   if (*out < 0) return tk_bad(r, what, r->f[i]);
   return TK_OK;
 }
@@ -161,7 +81,8 @@ static tk_status tk_read_device(tk_reader *r) {
 }
 
 /* M fingerprint op key impl config status reason median p20 p80 reps
- *   max_err measured_us: stored if newer, and its key marked for recompute. */
+ *   max_err measured_us: staged (cache_merge.c), stored after the last
+ *   file if newer, and its key recomputed. */
 static tk_status tk_read_measurement(tk_reader *r) {
   double t[3] = {0}, max_err = 0;
   int64_t reps = 0, when = 0, dev = 0;
@@ -177,15 +98,8 @@ static tk_status tk_read_measurement(tk_reader *r) {
   tk_cache_measurement m = {r->f[2], r->f[3], r->f[4], r->f[5], (tk_cache_result)res,
                             r->f[7], t[0],    t[1],    t[2],    reps,
                             max_err, when};
-  s = tk_cache_put_measurement(r->c, dev, &m, 0);
-  sqlite3_stmt *st = r->c->st[TK_SQL_TOUCH];
-  sqlite3_bind_int64(st, 1, dev);
-  tk_cache_bind_text(st, 2, m.op);
-  tk_cache_bind_text(st, 3, m.problem_key);
-  if (s == TK_OK) s = tk_cache_run(r->c, TK_SQL_TOUCH, "noting an imported key");
-  tk_cache_done(st);
   r->measurements++;
-  return s;
+  return tk_cache_stage_measurement(r->c, dev, r->f[1], &m, r->file);
 }
 
 /* B fingerprint op key impl config median updated_us: stored if newer. */
@@ -207,7 +121,7 @@ static tk_status tk_read_end(tk_reader *r) {
   char want[17];
   snprintf(want, sizeof want, "%016" PRIx64, r->hash);
   if (r->n != 3) return tk_bad(r, "end marker: an E line has 3 fields", "");
-  if (!tk_parse_i64(r->f[1], &rows) || rows != r->rows) {
+  if (!tk_cache_parse_i64(r->f[1], &rows) || rows != r->rows) {
     char what[96];
     snprintf(what, sizeof what, "%s rows, but the file has %lld", r->f[1], (long long)r->rows);
     return tk_bad(r, "end marker: it counts ", what);
@@ -223,12 +137,14 @@ static tk_status tk_read_header(tk_reader *r, char *line) {
   char *tab = strchr(line, '\t');
   int64_t v = 0;
   if (!tab || tab - line != 13 || strncmp(line, "tokamax-cache", 13) != 0 ||
-      !tk_parse_i64(tab + 1, &v) || v < 1)
+      !tk_cache_parse_i64(tab + 1, &v) || v < 1)
     return tk_bad(r, "not a tokamax cache export (no \"tokamax-cache<TAB>version\" header)", "");
   if (v > TK_CACHE_FORMAT_VERSION) {
-    char what[96];
-    snprintf(what, sizeof what, "%lld, newer than this library's %d", (long long)v,
-             TK_CACHE_FORMAT_VERSION);
+    char what[256];
+    snprintf(what, sizeof what,
+             "%lld is newer than this library's %d (written by a newer tokamax: read it "
+             "with that version, or export it again from there)",
+             (long long)v, TK_CACHE_FORMAT_VERSION);
     return tk_bad(r, "export format version ", what);
   }
   r->version = (int)v;
@@ -320,10 +236,14 @@ tk_status tk_cache_import(tk_cache *c, const char *const *paths, int n, int64_t 
     return tk_fail(TK_ERR_INVALID_ARGUMENT, "cache: import: bad arguments");
   tk_reader r = {.c = c};
   c->import_warning[0] = '\0';
-  tk_status s = tk_cache_begin(c, 1);
+  /* Outside the transaction, so a failed import leaves no old conflicts. */
+  tk_status s = tk_cache_stage_reset(c);
+  if (s == TK_OK) s = tk_cache_begin(c, 1);
+  else return s;
   for (int i = 0; s == TK_OK && i < n; i++)
     s = paths[i] ? tk_read_file(&r, paths[i])
                  : tk_fail(TK_ERR_INVALID_ARGUMENT, "cache: import: NULL path");
+  if (s == TK_OK) s = tk_cache_apply_staged(c);
   if (s == TK_OK) s = tk_recompute_touched(c);
   s = s == TK_OK ? tk_cache_commit(c) : tk_cache_rollback(c, s);
   if (s == TK_OK && imported) *imported = r.measurements;

@@ -59,7 +59,21 @@ const char *const tk_cache_migrations[TK_CACHE_SCHEMA_VERSION] = {
 const char *const tk_cache_temp_schema =
     "CREATE TEMP TABLE IF NOT EXISTS touched("
     "  device INTEGER NOT NULL, op TEXT NOT NULL, problem_key TEXT NOT NULL,"
-    "  PRIMARY KEY(device, op, problem_key));";
+    "  PRIMARY KEY(device, op, problem_key));"
+    /* One import's measurements, before they meet the database: a
+     * candidate read twice (from two files, or twice in one) is a conflict
+     * resolved here (cache_merge.c). */
+    "CREATE TEMP TABLE IF NOT EXISTS staged("
+    "  device INTEGER NOT NULL, op TEXT NOT NULL, problem_key TEXT NOT NULL,"
+    "  impl TEXT NOT NULL, config TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL,"
+    "  median_ns REAL, p20_ns REAL, p80_ns REAL, reps INTEGER NOT NULL, max_err REAL,"
+    "  measured_us INTEGER NOT NULL, file TEXT NOT NULL,"
+    "  PRIMARY KEY(device, op, problem_key, impl, config));"
+    /* The conflicts of the last import, in the order they were met. */
+    "CREATE TEMP TABLE IF NOT EXISTS conflicts("
+    "  fingerprint TEXT NOT NULL, op TEXT NOT NULL, problem_key TEXT NOT NULL,"
+    "  impl TEXT NOT NULL, config TEXT NOT NULL, kept_ns REAL, kept_file TEXT NOT NULL,"
+    "  dropped_ns REAL, dropped_file TEXT NOT NULL);";
 
 #define TK_FILTER_DEVICE "(?1 IS NULL OR d.fingerprint = ?1)"
 /* clang-format off */
@@ -129,10 +143,37 @@ const char *const tk_cache_sql[TK_SQL_COUNT] = {
     [TK_SQL_CLEAR_DEVICES] =
         "DELETE FROM devices WHERE id NOT IN (SELECT device FROM measurements)"
         " AND id NOT IN (SELECT device FROM best) AND id NOT IN (SELECT device FROM gate_runs)",
-    [TK_SQL_TOUCH] =
-        "INSERT OR IGNORE INTO temp.touched(device, op, problem_key) VALUES(?1, ?2, ?3)",
     [TK_SQL_TOUCHED_EACH] = "SELECT device, op, problem_key FROM temp.touched",
     [TK_SQL_TOUCHED_CLEAR] = "DELETE FROM temp.touched",
+    [TK_SQL_STAGE_GET] =
+        "SELECT status, median_ns, p20_ns, p80_ns, reps, max_err, measured_us, reason, file"
+        " FROM temp.staged WHERE device = ?1 AND op = ?2 AND problem_key = ?3 AND impl = ?4"
+        " AND config = ?5",
+    [TK_SQL_STAGE_PUT] =
+        "INSERT OR REPLACE INTO temp.staged(device, op, problem_key, impl, config, status,"
+        " reason, median_ns, p20_ns, p80_ns, reps, max_err, measured_us, file)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [TK_SQL_STAGE_APPLY] =
+        "INSERT INTO measurements(device, op, problem_key, impl, config, status, reason,"
+        " median_ns, p20_ns, p80_ns, reps, max_err, measured_us)"
+        " SELECT device, op, problem_key, impl, config, status, reason, median_ns, p20_ns,"
+        " p80_ns, reps, max_err, measured_us FROM temp.staged WHERE true"
+        " ON CONFLICT(device, op, problem_key, impl, config) DO UPDATE SET"
+        " status = excluded.status, reason = excluded.reason, median_ns = excluded.median_ns,"
+        " p20_ns = excluded.p20_ns, p80_ns = excluded.p80_ns, reps = excluded.reps,"
+        " max_err = excluded.max_err, measured_us = excluded.measured_us"
+        " WHERE excluded.measured_us > measurements.measured_us",
+    [TK_SQL_STAGE_TOUCH] =
+        "INSERT OR IGNORE INTO temp.touched(device, op, problem_key)"
+        " SELECT DISTINCT device, op, problem_key FROM temp.staged",
+    [TK_SQL_STAGE_CLEAR] = "DELETE FROM temp.staged",
+    [TK_SQL_CONFLICT_ADD] =
+        "INSERT INTO temp.conflicts(fingerprint, op, problem_key, impl, config, kept_ns,"
+        " kept_file, dropped_ns, dropped_file) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [TK_SQL_CONFLICT_EACH] =
+        "SELECT fingerprint, op, problem_key, impl, config, kept_ns, kept_file, dropped_ns,"
+        " dropped_file FROM temp.conflicts ORDER BY rowid",
+    [TK_SQL_CONFLICT_CLEAR] = "DELETE FROM temp.conflicts",
     [TK_SQL_RUN_INSERT] =
         "INSERT INTO gate_runs(device, suite, mode, git_rev, anchor_copy_ns, anchor_fma_ns,"
         " started_us) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",

@@ -234,7 +234,8 @@ typedef enum {
   TK_CHOICE_FORCED = 0,    /* tk_call_options named the impl (and/or config) */
   TK_CHOICE_CACHE = 1,     /* exact hit in the tuning cache */
   TK_CHOICE_NEAREST = 2,   /* nearest tuned shape of the same op and parameters */
-  TK_CHOICE_HEURISTIC = 3  /* the first supporting impl with its heuristic config */
+  TK_CHOICE_HEURISTIC = 3, /* the first supporting impl with its heuristic config */
+  TK_CHOICE_PACK = 4       /* exact hit in a tuned pack shipped for this device class */
 } tk_choice_source;
 
 /* Resolves implementation and configuration once for a problem. args points
@@ -248,9 +249,9 @@ TK_API tk_status tk_plan_run(tk_plan *plan, const void *args);
 TK_API const char *tk_plan_impl(const tk_plan *plan);
 /* The chosen configuration as "name=value,..." ("" for an empty space). */
 TK_API const char *tk_plan_config(const tk_plan *plan);
-/* Why this choice: forced, cache, nearest or heuristic. */
+/* Why this choice: forced, cache, nearest, heuristic or pack. */
 TK_API tk_choice_source tk_plan_source(const tk_plan *plan);
-/* "forced", "cache", "nearest", "heuristic". */
+/* "forced", "cache", "nearest", "heuristic", "pack". */
 TK_API const char *tk_choice_source_name(tk_choice_source s);
 /* The plan's canonical problem key (what the tuning cache is keyed by). */
 TK_API const char *tk_plan_problem_key(const tk_plan *plan);

@@ -87,6 +87,14 @@ void tk_isa_string(unsigned isa, char *buf, size_t len);
  * "cpu:AuthenticAMD:26:68:avx2+fma+...:cores=2:l1d=48K:l2=1024K:l3=32768K". */
 int tk_device_fingerprint_cpu(const tk_device_info *d, char *buf, size_t len);
 
+/* The device class of a fingerprint: what a tuned pack measured on one
+ * machine needs of another to be used there (docs/autotune.md). A CPU's
+ * is vendor, family, model and ISA, e.g. "cpu:AuthenticAMD:25:1:avx2+fma+f16c"
+ * (cores and cache sizes left out); a CUDA device's is name, compute
+ * capability and SM count; any other text is its own class. Returns the
+ * length needed, like snprintf. */
+int tk_device_class(const char *fingerprint, char *buf, size_t len);
+
 /* The fingerprint of CUDA device `index` (< cuda_device_count): name,
  * compute capability, SM count, memory, driver and runtime versions
  * (returns the length needed, like snprintf). */

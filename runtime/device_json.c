@@ -5,9 +5,10 @@
 
 /* Writes the "cpu" object. */
 static void cpu_json(tk_text *t, const tk_device_info *d) {
-  char isa[256], fp[512];
+  char isa[256], fp[512], cls[512];
   tk_isa_string(d->isa, isa, sizeof isa);
   tk_device_fingerprint_cpu(d, fp, sizeof fp);
+  tk_device_class(fp, cls, sizeof cls);
   tk_text_printf(t, "\"cpu\":{\"vendor\":");
   tk_text_json_string(t, d->vendor);
   tk_text_printf(t, ",\"brand\":");
@@ -34,6 +35,8 @@ static void cpu_json(tk_text *t, const tk_device_info *d) {
   tk_text_json_string(t, d->topology_source);
   tk_text_printf(t, ",\"fingerprint\":");
   tk_text_json_string(t, fp);
+  tk_text_printf(t, ",\"device_class\":");
+  tk_text_json_string(t, cls);
   tk_text_printf(t, "}");
 }
 

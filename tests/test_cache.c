@@ -266,7 +266,25 @@ static void test_export_import(void) {
   tk_cache_close(b);
 }
 
-/* Merging shards: the union, newer measurements win, best recomputed. */
+/* What tk_cache_each_import_conflict reported (the last one). */
+typedef struct {
+  int n;
+  char config[32], kept_file[512];
+  double kept_ns, dropped_ns;
+} tc_conflict_seen;
+
+static int tc_keep_conflict(void *user, const tk_cache_conflict *x) {
+  tc_conflict_seen *c = user;
+  c->n++;
+  snprintf(c->config, sizeof c->config, "%s", x->config);
+  snprintf(c->kept_file, sizeof c->kept_file, "%s", x->kept_file);
+  c->kept_ns = x->kept_ns;
+  c->dropped_ns = x->dropped_ns;
+  return 0;
+}
+
+/* Merging shards: the union, a candidate re-measured as wrong stays wrong
+ * (a conflict), best recomputed. */
 static void test_merge(void) {
   tk_cache *s1 = tc_open("s1.db"), *s2 = tc_open("s2.db"), *m = tc_open("merged.db");
   if (!s1 || !s2 || !m) return;
@@ -295,6 +313,14 @@ static void test_merge(void) {
   tc_one o = {0};
   CHECK_OK(tk_cache_each_measurement(m, NULL, tc_keep_m, &o));
   CHECK(o.n == 3 && o.m.result == TK_CACHE_RESULT_WRONG, "merged %d rows, t=3 is wrong", o.n);
+  /* t=3 was read twice with different results: one conflict, kept wrong. */
+  tc_conflict_seen cs = {0};
+  int64_t nc = -1;
+  CHECK_OK(tk_cache_each_import_conflict(m, tc_keep_conflict, &cs, &nc));
+  CHECK(nc == 1 && cs.n == 1 && !strcmp(cs.config, "t=3") && !strcmp(cs.kept_file, f2) &&
+            cs.kept_ns == newer.median_ns && cs.dropped_ns == old.median_ns,
+        "conflicts: %lld, config %s, kept %g from %s", (long long)nc, cs.config, cs.kept_ns,
+        cs.kept_file);
   tc_buf got = {0};
   int64_t dm;
   CHECK_OK(tk_cache_device_id(m, "gpu:h100", NULL, &dm));

@@ -54,5 +54,69 @@ expect 1 "import: cache: $work/crlf.tsv:1: carriage return" "$bin" import --db "
 expect 0 "merged 1 measurements" "$bin" merge --out "$work/merged.tsv" "$work/v2.tsv"
 grep -q "^E	3	" "$work/merged.tsv" || { echo "FAIL: merged file lacks its end marker"; fails=$((fails + 1)); }
 
+# Merging across machines (issue 18): results stay per fingerprint, a
+# candidate measured twice on one fingerprint keeps its faster median and
+# is reported with its key, a file of a newer format is refused and
+# nothing is written.
+shard() { # shard <name> <M lines...>: a format-2 export holding the M lines
+  local name=$1 v1="$work/$1.v1" db="$work/$1.shard.db"
+  shift
+  printf 'tokamax-cache\t1\n' >"$v1"
+  printf '%s\n' "$@" >>"$v1"
+  rm -f "$db"
+  "$bin" import --db "$db" "$v1" >/dev/null 2>&1 && "$bin" export --db "$db" "$work/$name.tsv" ||
+    { echo "FAIL: making shard $name"; fails=$((fails + 1)); }
+}
+m_line() { # m_line <fp> <config> <median_ns> <measured_us>
+  printf 'M\t%s\tgrouped_gemm\tgrouped_gemm:M=64\tcpu\t%s\tok\t\t%s\t%s\t%s\t5\t0\t%s' \
+    "$1" "$2" "$3" "$3" "$3" "$4"
+}
+best_of() { # best_of <file> <fp>: "config median" of that fingerprint's B line
+  awk -F'\t' -v fp="$2" '$1 == "B" && $2 == fp { print $6, $7 }' "$1"
+}
+shard a "$(m_line cpu:A b=1 1000 10)" "$(m_line cpu:A b=2 2000 10)"
+shard b "$(m_line cpu:B b=1 3000 20)" "$(m_line cpu:B b=2 500 20)"
+expect 0 "merged 4 measurements from 2 files" "$bin" merge --out "$work/ab.tsv" "$work/a.tsv" "$work/b.tsv"
+grep -q conflict "$work/out" && { echo "FAIL: two fingerprints reported as a conflict"; fails=$((fails + 1)); }
+# cpu:B's b=2 (500 ns) is the fastest of all, but cpu:A keeps its own b=1.
+[ "$(best_of "$work/ab.tsv" cpu:A)" = "b=1 1000" ] && [ "$(best_of "$work/ab.tsv" cpu:B)" = "b=2 500" ] ||
+  { echo "FAIL: merge mixed fingerprints: $(grep '^B' "$work/ab.tsv")"; fails=$((fails + 1)); }
+rm -f "$work/ab.db"
+"$bin" import --db "$work/ab.db" "$work/ab.tsv" >/dev/null 2>&1
+expect 0 '"config":"b=1","median_ns":1000' "$bin" show --db "$work/ab.db" --device cpu:A --json
+expect 0 '"config":"b=2","median_ns":500' "$bin" show --db "$work/ab.db" --device cpu:B --json
+
+# cpu:A's b=1 again, slower (1500 ns) and newer: the faster, older reading
+# stays, whatever the order of the files; b=2 again, faster: it wins.
+shard a2 "$(m_line cpu:A b=1 1500 30)" "$(m_line cpu:A b=2 700 30)"
+for order in "a a2" "a2 a"; do
+  set -- $order
+  expect 0 "conflict: grouped_gemm:M=64 measured twice on cpu:A (cpu b=1): 1 us in $work/a.tsv, 1.5 us in $work/a2.tsv; kept $work/a.tsv" \
+    "$bin" merge --out "$work/aa.tsv" "$work/$1.tsv" "$work/$2.tsv"
+  grep -q "2 conflicts, see above" "$work/out" || { echo "FAIL: $order: no conflict count"; fails=$((fails + 1)); }
+  grep -q "conflict: grouped_gemm:M=64 measured twice on cpu:A (cpu b=2): 0.7 us in $work/a2.tsv, 2 us in $work/a.tsv; kept $work/a2.tsv" "$work/out" ||
+    { echo "FAIL: $order: b=2 conflict not reported"; cat "$work/out"; fails=$((fails + 1)); }
+  [ "$(best_of "$work/aa.tsv" cpu:A)" = "b=2 700" ] &&
+    awk -F'\t' '$1 == "M" && $6 == "b=1" { exit !($9 == 1000) }' "$work/aa.tsv" ||
+    { echo "FAIL: $order: conflict kept the wrong reading"; grep '^[MB]' "$work/aa.tsv"; fails=$((fails + 1)); }
+done
+# The same file twice (or a merged file beside its inputs) is no conflict.
+expect 0 "merged 8 measurements from 3 files" "$bin" merge --out "$work/same.tsv" "$work/a.tsv" "$work/a.tsv" "$work/ab.tsv"
+grep -q conflict "$work/out" && { echo "FAIL: identical readings reported as a conflict"; fails=$((fails + 1)); }
+# import reports conflicts the same way.
+rm -f "$work/aa.db"
+expect 0 "import: conflict: grouped_gemm:M=64 measured twice on cpu:A (cpu b=1)" "$bin" import --db "$work/aa.db" "$work/a2.tsv" "$work/a.tsv"
+
+# A newer format: refused with a clear message; merge writes no file,
+# import leaves the cache as it was.
+sed '1s/.*/tokamax-cache\t3/' "$work/b.tsv" >"$work/v3.tsv"
+rm -f "$work/never.tsv"
+expect 1 "merge: cache: $work/v3.tsv:1: export format version 3 is newer than this library's 2 (written by a newer tokamax" \
+  "$bin" merge --out "$work/never.tsv" "$work/a.tsv" "$work/v3.tsv"
+ls "$work"/never.tsv* >/dev/null 2>&1 && { echo "FAIL: merge of a newer format wrote a file"; fails=$((fails + 1)); }
+before=$(cksum <"$work/ab.db")
+expect 1 "import: cache: $work/v3.tsv:1: export format version 3 is newer" "$bin" import --db "$work/ab.db" "$work/a2.tsv" "$work/v3.tsv"
+[ "$(cksum <"$work/ab.db")" = "$before" ] || { echo "FAIL: a refused import changed the cache"; fails=$((fails + 1)); }
+
 echo "$fails failed"
 [ "$fails" -eq 0 ]

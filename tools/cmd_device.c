@@ -65,12 +65,13 @@ static void print_cuda(const tk_device_info *d) {
 /* Prints the device as aligned "key  value" lines. */
 static void print_text(tk_context *ctx) {
   const tk_device_info *d = &ctx->dev;
-  char isa[256], l1[32], l2[32], l3[32], fp[512];
+  char isa[256], l1[32], l2[32], l3[32], fp[512], cls[512];
   tk_isa_string(d->isa, isa, sizeof isa);
   fmt_bytes(d->l1d_bytes, l1, sizeof l1);
   fmt_bytes(d->l2_bytes, l2, sizeof l2);
   fmt_bytes(d->l3_bytes, l3, sizeof l3);
   tk_device_fingerprint_cpu(d, fp, sizeof fp);
+  tk_device_class(fp, cls, sizeof cls);
   printf("%-12s %s\n", "vendor", d->vendor[0] ? d->vendor : "?");
   printf("%-12s %s\n", "brand", d->brand[0] ? d->brand : "?");
   printf("%-12s family %d, model %d, stepping %d\n", "cpu", d->family, d->model, d->stepping);
@@ -82,6 +83,7 @@ static void print_text(tk_context *ctx) {
          d->ident_source ? d->ident_source : "?", d->topology_source ? d->topology_source : "?");
   printf("%-12s %d\n", "threads", tk_context_num_threads(ctx));
   printf("%-12s %s\n", "fingerprint", fp);
+  printf("%-12s %s (what a tuned pack must match)\n", "class", cls);
   printf("%-12s %s\n", "cache", ctx->cache_path ? ctx->cache_path : "?");
   print_cuda(d);
 }

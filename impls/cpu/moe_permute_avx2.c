@@ -47,7 +47,7 @@ void tk_moe_copy_bytes_avx2(void *dst, const void *src, size_t n, int stream) {
   }
   for (; n >= 32; d += 32, s += 32, n -= 32)
     _mm256_storeu_si256((__m256i *)d, _mm256_loadu_si256((const __m256i *)s));
-  memcpy(d, s, n);
+  if (n) memcpy(d, s, n); /* an empty buffer may be NULL */
 }
 
 void tk_moe_zero_bytes_avx2(void *dst, size_t n, int stream) {
@@ -63,5 +63,5 @@ void tk_moe_zero_bytes_avx2(void *dst, size_t n, int stream) {
     }
   }
   for (; n >= 32; d += 32, n -= 32) _mm256_storeu_si256((__m256i *)d, z);
-  memset(d, 0, n);
+  if (n) memset(d, 0, n); /* an empty buffer may be NULL */
 }

@@ -13,12 +13,14 @@
 #include "tokamax.h"
 
 /* The targets: one per op (argument validation and a call on small real
- * buffers), the suite and case-spec parser, the export-file importer and
- * the cache opener on arbitrary file bytes. Each returns 0. */
+ * buffers), the suite and case-spec parser, the export-file importer, the
+ * cache opener and the tuned-pack parser on arbitrary file bytes. Each
+ * returns 0. */
 int tk_fuzz_op(tk_op op, const uint8_t *data, size_t size);
 int tk_fuzz_suite(const uint8_t *data, size_t size);
 int tk_fuzz_import(const uint8_t *data, size_t size);
 int tk_fuzz_cache_open(const uint8_t *data, size_t size);
+int tk_fuzz_pack(const uint8_t *data, size_t size);
 
 /* What the op targets' calls since the last query were: valid ones that
  * succeeded (the others, valid but unsupported by a forced "cpu", are not

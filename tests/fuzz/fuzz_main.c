@@ -1,6 +1,6 @@
 /* fuzz_main.c: the libFuzzer entry of one target, chosen when compiling:
  * TK_FUZZ_OP (a tk_op enumerator) for an op's target, else TK_FUZZ_TARGET
- * (tk_fuzz_suite, tk_fuzz_import or tk_fuzz_cache_open). */
+ * (tk_fuzz_suite, tk_fuzz_import, tk_fuzz_cache_open or tk_fuzz_pack). */
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -7,7 +7,8 @@
  *
  *   fuzz_seeded [--target NAME] [--runs N] [--seed S] [--corpus DIR] [FILE...]
  *
- * Targets: op_<op> for every op of the op table, suite, import, cache_open. */
+ * Targets: op_<op> for every op of the op table, suite, import, cache_open,
+ * pack. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 
 #include "tests/fuzz/fuzz.h"
 
-#define MAX_TARGETS (TK_OP_COUNT + 3)
+#define MAX_TARGETS (TK_OP_COUNT + 4)
 #define MAX_SEEDS 4096
 #define FZ_MAX_INPUT (64 << 10)
 
@@ -42,6 +43,7 @@ static void add_targets(void) {
   targets[n_targets++] = (target){"suite", TK_OP_COUNT, tk_fuzz_suite};
   targets[n_targets++] = (target){"import", TK_OP_COUNT, tk_fuzz_import};
   targets[n_targets++] = (target){"cache_open", TK_OP_COUNT, tk_fuzz_cache_open};
+  targets[n_targets++] = (target){"pack", TK_OP_COUNT, tk_fuzz_pack};
 }
 
 typedef struct {

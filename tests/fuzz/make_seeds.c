@@ -1,7 +1,8 @@
 /* make_seeds.c: writes the hand-made part of the seed corpora of
  * tests/fuzz/corpus/ (docs/reliability.md): for each op target zeros and
  * random bytes; for the suite parser suites with includes, comments and a
- * NUL; for the importer exports of format 1 and 2; for the cache opener
+ * NUL; for the importer exports of format 1 and 2; for the pack parser a
+ * pack written from a cache and small edge cases; for the cache opener
  * real caches (WAL and rollback journal, schema 1 and 2) and the hostile
  * files of issue 17 (empty, foreign, newer, negative version), each after
  * its flag byte. The rest of each corpus is what libFuzzer found and
@@ -17,6 +18,7 @@
 
 #include "cache/cache.h"
 #include "cache/cache_db.h"
+#include "cache/pack.h"
 #include "tests/fuzz/fuzz.h"
 
 static const char *root;
@@ -109,6 +111,42 @@ static void import_seeds(void) {
   put_text("import", "empty2", "tokamax-cache\t2\nE\t0\tcbf29ce484222325\n");
 }
 
+static void pack_seeds(void) {
+  tk_cache *c = NULL;
+  int64_t dev = 0;
+  const char *fp = "cpu:AuthenticAMD:25:1:avx2+fma+f16c:cores=2:l1d=32K:l2=512K:l3=32768K";
+  if (tk_cache_open(":memory:", TK_CACHE_CREATE, 0, &c) != TK_OK ||
+      tk_cache_device_id(c, fp, NULL, &dev) != TK_OK) {
+    fprintf(stderr, "%s\n", tk_last_error());
+    exit(1);
+  }
+  const char *keys[] = {"grouped_gemm:dtype=f32,out=f32,layout=nn,M=64,K=64,N=48,G=4,strides=contig",
+                        "grouped_gemm:x\t'); DROP TABLE best;--"};
+  for (int k = 0; k < 2; k++) {
+    tk_cache_measurement m = {"grouped_gemm", keys[k], "reference", k ? "" : "parallel=0",
+                              TK_CACHE_RESULT_OK, "", 1234.5 + k, 1200.0, 1300.25, 20, 0, 0};
+    tk_cache_record(c, dev, &m);
+    tk_cache_recompute_best(c, dev, "grouped_gemm", keys[k], NULL);
+  }
+  char path[1024];
+  snprintf(path, sizeof path, "%s/pack", root);
+  mkdir(path, 0755);
+  snprintf(path, sizeof path, "%s/pack/two", root);
+  tk_pack_header h = {fp, "cpu:AuthenticAMD:25:1:avx2+fma+f16c", "quick", "make_seeds"};
+  if (tk_cache_export_pack(c, path, &h, NULL) != TK_OK) {
+    fprintf(stderr, "%s\n", tk_last_error());
+    exit(1);
+  }
+  tk_cache_close(c);
+  const char *header = "command\tx\nlibrary\t0.1.0\nfingerprint\tcpu:a\nclass\tcpu:a\n"
+                       "suite\tquick\ncreated\t2026-01-01T00:00:00Z\n";
+  char text[512];
+  snprintf(text, sizeof text, "tokamax-pack\t1\n%sE\t6\t%016llx\n", header,
+           (unsigned long long)tk_cache_fnv1a(TK_CACHE_FNV_BASIS, header, strlen(header)));
+  put_text("pack", "header_only", text);
+  put_text("pack", "newer", "tokamax-pack\t2\n");
+}
+
 /* Writes flag byte + the bytes of the file at path as seed name. */
 static void put_file(const char *name, uint8_t flag, const char *path) {
   FILE *f = fopen(path, "rb");
@@ -190,6 +228,7 @@ int main(int argc, char **argv) {
   op_seeds();
   suite_seeds();
   import_seeds();
+  pack_seeds();
   cache_seeds();
   return 0;
 }

@@ -82,7 +82,7 @@ class Plan:
 
     @property
     def source(self) -> str:
-        """Why: ``"forced"``, ``"cache"``, ``"nearest"`` or ``"heuristic"``."""
+        """Why: ``"forced"``, ``"cache"``, ``"nearest"``, ``"heuristic"`` or ``"pack"``."""
         return self._plan.source
 
     @property
