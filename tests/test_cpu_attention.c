@@ -242,7 +242,7 @@ static void check_hand_paged(tk_context *ctx, tk_dtype dt) {
   }
   const char *impl[2] = {"reference", "cpu"};
   for (int i = 0; i < 2; i++) {
-    tk_paged_attention_args a = {&q.dl, &kc.dl, &vc.dl, &bt.dl, &kl.dl, NULL, &out[i].dl, 0, 0, -1};
+    tk_paged_attention_args a = {&q.dl, &kc.dl, &vc.dl, &bt.dl, &kl.dl, NULL, &out[i].dl, 0, 0, -1, NULL, NULL};
     tk_call_options o = {impl[i], i ? "isa=512,block_q=16,block_kv=64,mr=2,kv_split=2" : NULL};
     tk_status st = tk_paged_attention(ctx, &a, &o);
     if (st == TK_ERR_INVALID_ARGUMENT && strstr(tk_last_error(), "config: invalid")) {
