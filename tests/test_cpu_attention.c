@@ -85,6 +85,15 @@ static const char *const SPECS[] = {
     "paged_attention dtype=f32 Hq=4 Hkv=1 D=64 page=7 decode=2 prefill=2 qlen=40 kvmax=600 window=100",
     "paged_attention dtype=bf16 Hq=4 Hkv=2 D=33 Dv=20 page=1 decode=2 prefill=1 qlen=30 kvmax=700",
     "paged_attention dtype=f16 Hq=8 Hkv=2 D=64 page=32 decode=1 prefill=0 kvmax=3000 softcap=20",
+    /* paged decode kernel: MHA, wide GQA, fixed lengths, short mixed calls */
+    "paged_attention dtype=bf16 Hq=8 Hkv=8 D=128 page=16 decode=3 prefill=0 kvmax=700 kv_lens=700",
+    "paged_attention dtype=f32 Hq=64 Hkv=8 D=64 page=16 decode=2 prefill=0 kvmax=500",
+    "paged_attention dtype=bf16 Hq=12 Hkv=4 D=72 Dv=40 page=16 decode=3 prefill=2 qlen=5 kvmax=300 window=50",
+    /* 8-bit caches: per-token and per-tensor scales, decode and prefill */
+    "paged_attention dtype=bf16 Hq=32 Hkv=8 D=128 page=16 decode=3 prefill=0 kvmax=1000 kv=fp8",
+    "paged_attention dtype=f16 Hq=4 Hkv=2 D=64 page=16 decode=2 prefill=1 qlen=30 kvmax=400 kv=i8",
+    "paged_attention dtype=f32 Hq=4 Hkv=4 D=40 page=7 decode=2 prefill=1 qlen=9 kvmax=300 kv=fp8 kvscale=tensor softcap=5",
+    "paged_attention dtype=bf16 Hq=8 Hkv=1 D=128 page=1 decode=2 prefill=0 kvmax=200 kv=i8 kvscale=tensor window=30",
 };
 
 /* ---------------------------------------------------------------- hand-built */
