@@ -10,7 +10,7 @@ static const tk_param_def params[] = {
     TK_PARAM(tk_cpu_paged_config, isa, 256, 512),     TK_PARAM(tk_cpu_paged_config, block_q, 16, 64),
     TK_PARAM(tk_cpu_paged_config, block_kv, 64, 256), TK_PARAM(tk_cpu_paged_config, mr, 2, 4),
     TK_PARAM(tk_cpu_paged_config, kv_split, 1, 2, 8), TK_PARAM(tk_cpu_paged_config, decode, 1, 0),
-    TK_PARAM(tk_cpu_paged_config, dec_keys, 16, 32)};
+    TK_PARAM(tk_cpu_paged_config, dec_keys, 16, 8, 32)};
 
 /* The isa must run here; the knobs of the path the config does not take
  * stay at their first values (no two valid configs run the same code):

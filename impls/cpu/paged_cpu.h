@@ -26,6 +26,9 @@ typedef struct {
   int dec_keys; /* decode: keys converted to float and folded per step (multiple of 8) */
 } tk_cpu_paged_config;
 
+/* The largest dec_keys. */
+#define TK_PAGED_MAX_DEC_KEYS 64
+
 /* Longest query run per sequence the decode kernel takes by choice. */
 #define TK_PAGED_DECODE_MAX_Q 8
 
@@ -39,36 +42,39 @@ tk_status tk_cpu_paged_attention(const tk_paged_attention_problem *p, const tk_c
 /* 1 when c sends p to the decode kernel. */
 int tk_cpu_paged_takes_decode(const tk_paged_attention_problem *p, const tk_cpu_paged_config *c);
 
-/* The decode kernel: tasks of (sequence, block of block_q rows, kv head,
- * key part); each converts every K/V row it reads to float once and folds
- * it into all its rows (all query heads of the kv head, all its query
- * positions) with an online softmax; parts merge by log-sum-exp. Any
- * q_len; any cache dtype. */
+/* The decode kernel: tasks of (sequence, block of query positions, key
+ * part) holding every kv head, so the cache is read as it lies in memory
+ * (all heads of a token are adjacent); each task converts every K/V row it
+ * reads to float once and folds it into all the rows of its kv head (the
+ * GQA group's query heads at each position) with an online softmax; parts
+ * merge by log-sum-exp. Any q_len; any cache dtype. */
 tk_status tk_cpu_paged_decode(const tk_paged_attention_problem *p, const tk_cpu_paged_config *c,
                               tk_pool *pool);
 
-/* One task of the decode kernel: rows [0, n) of queries q (float, [n][dp],
- * already multiplied by c_logit) against keys [kb, ke) of one (sequence,
- * kv head). Row r sees key j when lo[r] <= j <= hi[r]. */
+/* One task of the decode kernel: for each of nh kv heads h, rows [0, n)
+ * (row r = position * G + head in group) of queries q + h * n * dp (float,
+ * [n][dp], already multiplied by c_logit) against keys [kb, ke) of one
+ * sequence. Row r sees key j when lo[r] <= j <= hi[r]. */
 typedef struct {
-  int64_t n, D, Dv, dp, dvp;     /* rows; head sizes and their rounding up to 8 */
+  int64_t nh, n, D, Dv, dp, dvp; /* heads, rows per head; head sizes and their rounding up to 8 */
   const float *q;
   const int32_t *lo, *hi;
   int64_t kb, ke;
   const int32_t *table;          /* the sequence's block table row */
   int64_t table_step, page_size;
-  const char *k, *v;             /* element 0 of the kv head in page 0 */
-  int64_t k_page, k_key, v_page, v_key; /* bytes */
+  const char *k, *v;             /* element 0 of kv head 0 in page 0 */
+  int64_t k_page, k_key, k_head, v_page, v_key, v_head; /* bytes */
   int64_t k_d, v_d;              /* bytes between elements of a row */
   tk_dtype kv_dtype;
-  const float *k_scale, *v_scale; /* NULL: none; else the scale of key (page, slot) at */
-  int64_t ks_page, ks_key, vs_page, vs_key; /* these float strides (0, 0: one per tensor) */
+  const float *k_scale, *v_scale; /* NULL: none; else the scale of (page, slot, head) at */
+  int64_t ks_page, ks_key, ks_head, vs_page, vs_key, vs_head; /* these float strides (0: one) */
   float c_cap;                   /* 0: logits are q.k; else c_cap * tanh(q.k) (base 2) */
   int dec_keys;
 } tk_paged_task;
 
-/* A task's result: per row the running max m (base 2), sum l and the
- * unnormalised output acc[n][dvp]; m = -inf, l = 0 where a row saw no key. */
+/* A task's result: per row h * n + r the running max m (base 2), sum l and
+ * the unnormalised output acc[nh * n][dvp]; m = -inf, l = 0 where a row
+ * saw no key. */
 typedef struct {
   float *acc, *m, *l;
 } tk_paged_partial;

@@ -1,10 +1,10 @@
 /* paged_decode_avx2.c: one task of the paged decode kernel on AVX2 + FMA:
- * steps of dec_keys keys; each step converts the keys' K and V rows to
- * float once (bf16, f16, f32, fp8 e4m3 or int8), then computes the logits
- * of every row against them two rows by four keys at a time (all lanes
- * busy whatever the GQA ratio), folds them into the online softmax and
- * adds the weighted V rows two rows at a time. The next step's rows are
- * prefetched while this one computes. */
+ * steps of dec_keys keys; for each kv head a step converts the keys' K and
+ * V rows to float once (bf16, f16, f32, fp8 e4m3 or int8), then computes
+ * the logits of the head's rows against them two rows by four keys at a
+ * time (all lanes busy whatever the GQA ratio), folds them into the online
+ * softmax and adds the weighted V rows two rows at a time. The next step's
+ * page ids are read and its rows prefetched while this one computes. */
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
@@ -33,10 +33,11 @@ static inline __m256 i8x8(const void *p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
 }
 
-/* Row src (n elements, step bytes apart) as floats in dst[0..np), zero
- * past n; fp8 values times 2^-120 (the caller scales by 2^120). */
-static void convert_row(float *dst, const char *src, int64_t n, int64_t np, int64_t step,
-                        tk_dtype dt) {
+/* Row src (n elements, step bytes apart) of dtype dt as floats in
+ * dst[0..np), zero past n; fp8 values times 2^-120 (the caller scales by
+ * 2^120). Inlined with a constant dt. */
+static inline void convert_row(float *dst, const char *src, int64_t n, int64_t np, int64_t step,
+                               tk_dtype dt) {
   int64_t es = tk_dtype_size(dt), d = 0;
   if (step == es) {
     for (; d + 8 <= n; d += 8) {
@@ -52,29 +53,58 @@ static void convert_row(float *dst, const char *src, int64_t n, int64_t np, int6
   for (; d < np; d++) dst[d] = 0.0f;
 }
 
-/* Address of key j's row in a cache: page table[(j / page_size) * step]. */
-static inline const char *key_row(const tk_paged_task *t, const char *base, int64_t page_bytes,
-                                  int64_t key_bytes, int64_t j) {
-  int64_t page = t->table[(j / t->page_size) * t->table_step];
-  return base + page * page_bytes + (j % t->page_size) * key_bytes;
+/* Rows src[0..nk) converted into dst (rows np floats apart). */
+static inline void convert_rows_dt(float *dst, const char *const *src, int64_t nk, int64_t n,
+                                   int64_t np, int64_t step, tk_dtype dt) {
+  for (int64_t k = 0; k < nk; k++) convert_row(dst + k * np, src[k], n, np, step, dt);
 }
 
-/* The scale of key j: its element of a per-token scale, or the one. */
-static inline float key_scale(const tk_paged_task *t, const float *s, int64_t sp, int64_t sk,
-                              int64_t j) {
-  int64_t page = t->table[(j / t->page_size) * t->table_step];
-  return s[page * sp + (j % t->page_size) * sk];
-}
-
-/* Asks for the cache lines of the K and V rows of keys [j0, j1). */
-static void prefetch_keys(const tk_paged_task *t, int64_t j0, int64_t j1) {
-  int64_t kb = t->D * t->k_d, vb = t->Dv * t->v_d;
-  for (int64_t j = j0; j < j1; j++) {
-    const char *k = key_row(t, t->k, t->k_page, t->k_key, j);
-    const char *v = key_row(t, t->v, t->v_page, t->v_key, j);
-    for (int64_t o = 0; o < kb; o += 64) _mm_prefetch(k + o, _MM_HINT_T0);
-    for (int64_t o = 0; o < vb; o += 64) _mm_prefetch(v + o, _MM_HINT_T0);
+static void convert_rows(float *dst, const char *const *src, int64_t nk, int64_t n, int64_t np,
+                         int64_t step, tk_dtype dt) {
+  switch (dt) {
+    case TK_BF16: convert_rows_dt(dst, src, nk, n, np, step, TK_BF16); break;
+    case TK_F16: convert_rows_dt(dst, src, nk, n, np, step, TK_F16); break;
+    case TK_FP8_E4M3: convert_rows_dt(dst, src, nk, n, np, step, TK_FP8_E4M3); break;
+    case TK_I8: convert_rows_dt(dst, src, nk, n, np, step, TK_I8); break;
+    default: convert_rows_dt(dst, src, nk, n, np, step, TK_F32); break;
   }
+}
+
+/* Of keys [c0, c0 + nk) of kv head 0: the K and V rows and the offsets of
+ * their scales, walking the block table one page at a time. */
+typedef struct {
+  const char *k[TK_PAGED_MAX_DEC_KEYS], *v[TK_PAGED_MAX_DEC_KEYS];
+  int64_t ks[TK_PAGED_MAX_DEC_KEYS], vs[TK_PAGED_MAX_DEC_KEYS];
+} step_rows;
+
+static void find_rows(const tk_paged_task *t, int64_t c0, int64_t nk, step_rows *r) {
+  int64_t pi = c0 / t->page_size, slot = c0 % t->page_size;
+  int64_t page = t->table[pi * t->table_step];
+  for (int64_t k = 0; k < nk; k++, slot++) {
+    if (slot == t->page_size) {
+      slot = 0;
+      page = t->table[++pi * t->table_step];
+    }
+    r->k[k] = t->k + page * t->k_page + slot * t->k_key;
+    r->v[k] = t->v + page * t->v_page + slot * t->v_key;
+    r->ks[k] = page * t->ks_page + slot * t->ks_key;
+    r->vs[k] = page * t->vs_page + slot * t->vs_key;
+  }
+}
+
+/* Asks for the cache lines of kv head h's rows of r's first nk keys. */
+static void prefetch_rows(const tk_paged_task *t, const step_rows *r, int64_t nk, int64_t h) {
+  int64_t kb = t->D * t->k_d, vb = t->Dv * t->v_d;
+  for (int64_t k = 0; k < nk; k++) {
+    const char *kr = r->k[k] + h * t->k_head, *vr = r->v[k] + h * t->v_head;
+    for (int64_t o = 0; o < kb; o += 64) _mm_prefetch(kr + o, _MM_HINT_T0);
+    for (int64_t o = 0; o < vb; o += 64) _mm_prefetch(vr + o, _MM_HINT_T0);
+  }
+}
+
+/* Rows of step r for kv head h: src[k] = base[k] + off. */
+static void head_rows(const char *const *base, int64_t off, int64_t nk, const char **src) {
+  for (int64_t k = 0; k < nk; k++) src[k] = base[k] + off;
 }
 
 /* Sum of each of a0..a3 (8 lanes each) in the 4 lanes of the result. */
@@ -168,11 +198,13 @@ static void pv_2(float *acc0, float *acc1, const float *w0, const float *w1, con
   }
 }
 
-/* Folds the logits s[0..nb) of one row (keys c0.., nk real ones) into its
+/* Folds the logits s[0..nb) of row r of a head (partial row hr; keys c0..,
+ * nk real ones) into its
  * running max, sum and accumulator; writes the V weights w[0..nb) (times
  * the keys' V scales vs when given). */
-static void softmax_row(const tk_paged_task *t, int64_t r, int64_t c0, int64_t nk, int64_t nb,
-                        float *s, float *w, const float *ks, const float *vs, tk_paged_partial *o) {
+static void softmax_row(const tk_paged_task *t, int64_t r, int64_t hr, int64_t c0, int64_t nk,
+                        int64_t nb, float *s, float *w, const float *ks, const float *vs,
+                        tk_paged_partial *o) {
   int64_t lo = t->lo[r] - c0, hi = t->hi[r] - c0 + 1; /* visible keys [lo, hi) of the step */
   if (lo < 0) lo = 0;
   if (hi > nk) hi = nk;
@@ -193,7 +225,7 @@ static void softmax_row(const tk_paged_task *t, int64_t r, int64_t c0, int64_t n
   __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
   m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
   m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
-  float m_old = o->m[r], m_new = _mm_cvtss_f32(m4) > m_old ? _mm_cvtss_f32(m4) : m_old;
+  float m_old = o->m[hr], m_new = _mm_cvtss_f32(m4) > m_old ? _mm_cvtss_f32(m4) : m_old;
   __m256 mn = _mm256_set1_ps(m_new), sum = _mm256_setzero_ps();
   for (int64_t k = 0; k < nb; k += 8) {
     __m256 e = tk256_exp2(_mm256_sub_ps(_mm256_load_ps(s + k), mn));
@@ -205,58 +237,83 @@ static void softmax_row(const tk_paged_task *t, int64_t r, int64_t c0, int64_t n
   s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
   if (m_new > m_old) {
     float alpha = m_old == -INFINITY ? 0.0f : exp2f(m_old - m_new);
-    o->l[r] *= alpha;
+    o->l[hr] *= alpha;
     __m256 a = _mm256_set1_ps(alpha);
-    float *acc = o->acc + r * t->dvp;
+    float *acc = o->acc + hr * t->dvp;
     for (int64_t d = 0; d < t->dvp; d += 8)
       _mm256_store_ps(acc + d, _mm256_mul_ps(a, _mm256_load_ps(acc + d)));
-    o->m[r] = m_new;
+    o->m[hr] = m_new;
   }
-  o->l[r] += _mm_cvtss_f32(s4);
+  o->l[hr] += _mm_cvtss_f32(s4);
 }
 
-void tk_paged_task_avx2(const tk_paged_task *t, float *scratch, tk_paged_partial *o) {
-  int64_t nb = t->dec_keys, dp = t->dp, dvp = t->dvp;
+/* Folds one step (keys c0.., nk of them, rows rw) into the rows of kv head
+ * h: converts its K and V rows, then logits, softmax and values. */
+static void head_step(const tk_paged_task *t, const step_rows *rw, int64_t h, int64_t c0,
+                      int64_t nk, const step_rows *next, int64_t nn, float *scratch,
+                      tk_paged_partial *o) {
+  int64_t nb = t->dec_keys, dp = t->dp, dvp = t->dvp, nk4 = (nk + 3) & ~(int64_t)3;
   float *kf = scratch, *vf = kf + nb * dp, *ks = vf + nb * dvp, *vs = ks + nb;
   float *s = vs + nb, *w = s + t->n * nb;
   float c8 = t->kv_dtype == TK_FP8_E4M3 ? 0x1p120f : 1.0f; /* fp8x8's 2^-120 undone */
   int scaled = t->k_scale != NULL || c8 != 1.0f;
-  for (int64_t r = 0; r < t->n; r++) {
+  const char *src[TK_PAGED_MAX_DEC_KEYS];
+  if (h + 1 < t->nh) /* the next head's rows of this step, else head 0's of the next */
+    prefetch_rows(t, rw, nk, h + 1);
+  else if (nn)
+    prefetch_rows(t, next, nn, 0);
+  head_rows(rw->k, h * t->k_head, nk, src);
+  convert_rows(kf, src, nk, t->D, dp, t->k_d, t->kv_dtype);
+  head_rows(rw->v, h * t->v_head, nk, src);
+  convert_rows(vf, src, nk, t->Dv, dvp, t->v_d, t->kv_dtype);
+  if (scaled)
+    for (int64_t k = 0; k < nk; k++) {
+      ks[k] = c8 * (t->k_scale ? t->k_scale[rw->ks[k] + h * t->ks_head] : 1.0f);
+      vs[k] = c8 * (t->v_scale ? t->v_scale[rw->vs[k] + h * t->vs_head] : 1.0f);
+    }
+  for (int64_t k = nk; k < nb; k++) ks[k] = vs[k] = 0.0f;
+  const float *q = t->q + h * t->n * dp;
+  for (int64_t r = 0; r < t->n; r += 2) {
+    int two = r + 1 < t->n;
+    float *s0 = s + r * nb, *s1 = two ? s0 + nb : s0;
+    for (int64_t k = 0; k < nk4; k += 4)
+      dots_2x4(q + r * dp, q + (r + two) * dp, kf + k * dp, dp, two, s0 + k, s1 + k);
+    for (int64_t k = nk4; k < nb; k++) s0[k] = s1[k] = 0.0f;
+    for (int64_t i = 0; i <= two; i++)
+      softmax_row(t, r + i, h * t->n + r + i, c0, nk, nb, s + (r + i) * nb, w + (r + i) * nb,
+                  scaled ? ks : NULL, scaled ? vs : NULL, o);
+    int64_t hr = h * t->n + r;
+    pv_2(o->acc + hr * dvp, o->acc + (hr + two) * dvp, w + r * nb, w + (r + two) * nb, vf, nk, dvp,
+         two);
+  }
+}
+
+void tk_paged_task_avx2(const tk_paged_task *t, float *scratch, tk_paged_partial *o) {
+  int64_t nb = t->dec_keys, dp = t->dp, dvp = t->dvp;
+  float *kf = scratch, *vf = kf + nb * dp;
+  for (int64_t r = 0; r < t->nh * t->n; r++) {
     o->m[r] = -INFINITY;
     o->l[r] = 0.0f;
     for (int64_t d = 0; d < dvp; d++) o->acc[r * dvp + d] = 0.0f;
   }
-  for (int64_t c0 = t->kb; c0 < t->ke; c0 += nb) {
-    int64_t nk = t->ke - c0 < nb ? t->ke - c0 : nb, nk4 = (nk + 3) & ~(int64_t)3;
-    int64_t pf_end = c0 + 2 * nb < t->ke ? c0 + 2 * nb : t->ke;
-    if (c0 + nb < pf_end) prefetch_keys(t, c0 + nb, pf_end);
-    for (int64_t k = 0; k < nk; k++) {
-      int64_t j = c0 + k;
-      convert_row(kf + k * dp, key_row(t, t->k, t->k_page, t->k_key, j), t->D, dp, t->k_d,
-                  t->kv_dtype);
-      convert_row(vf + k * dvp, key_row(t, t->v, t->v_page, t->v_key, j), t->Dv, dvp, t->v_d,
-                  t->kv_dtype);
-      if (scaled) {
-        ks[k] = c8 * (t->k_scale ? key_scale(t, t->k_scale, t->ks_page, t->ks_key, j) : 1.0f);
-        vs[k] = c8 * (t->v_scale ? key_scale(t, t->v_scale, t->vs_page, t->vs_key, j) : 1.0f);
-      }
+  /* rows past a short last step stay zero: their logits are masked and
+   * their weights zero, so no NaN of stale data reaches the sums */
+  for (int64_t i = 0; i < nb * dp; i++) kf[i] = 0.0f;
+  for (int64_t i = 0; i < nb * dvp; i++) vf[i] = 0.0f;
+  step_rows rows[2];
+  if (t->kb < t->ke) find_rows(t, t->kb, t->ke - t->kb < nb ? t->ke - t->kb : nb, &rows[0]);
+  for (int64_t c0 = t->kb, i = 0; c0 < t->ke; c0 += nb, i ^= 1) {
+    int64_t nk = t->ke - c0 < nb ? t->ke - c0 : nb, nn = 0;
+    if (c0 == t->kb) prefetch_rows(t, &rows[i], nk, 0);
+    if (c0 + nb < t->ke) { /* the next step's page ids; each head asks for its rows */
+      nn = t->ke - c0 - nb < nb ? t->ke - c0 - nb : nb;
+      find_rows(t, c0 + nb, nn, &rows[i ^ 1]);
     }
-    for (int64_t k = nk; k < nb; k++) {
-      for (int64_t d = 0; d < dp; d++) kf[k * dp + d] = 0.0f;
-      for (int64_t d = 0; d < dvp; d++) vf[k * dvp + d] = 0.0f;
-      ks[k] = vs[k] = 0.0f;
+    if (nk < nb) { /* a short last step: clear the rows it leaves */
+      for (int64_t x = nk * dp; x < nb * dp; x++) kf[x] = 0.0f;
+      for (int64_t x = nk * dvp; x < nb * dvp; x++) vf[x] = 0.0f;
     }
-    for (int64_t r = 0; r < t->n; r += 2) {
-      int two = r + 1 < t->n;
-      float *s0 = s + r * nb, *s1 = two ? s0 + nb : s0;
-      for (int64_t k = 0; k < nk4; k += 4)
-        dots_2x4(t->q + r * dp, t->q + (r + two) * dp, kf + k * dp, dp, two, s0 + k, s1 + k);
-      for (int64_t k = nk4; k < nb; k++) s0[k] = s1[k] = 0.0f;
-      for (int64_t i = 0; i <= two; i++)
-        softmax_row(t, r + i, c0, nk, nb, s + (r + i) * nb, w + (r + i) * nb, scaled ? ks : NULL,
-                    scaled ? vs : NULL, o);
-      pv_2(o->acc + r * dvp, o->acc + (r + two) * dvp, w + r * nb, w + (r + two) * nb, vf, nk,
-           dvp, two);
-    }
+    for (int64_t h = 0; h < t->nh; h++)
+      head_step(t, &rows[i], h, c0, nk, &rows[i ^ 1], nn, scratch, o);
   }
 }
