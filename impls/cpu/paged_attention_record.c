@@ -10,12 +10,12 @@ static const tk_param_def params[] = {
     TK_PARAM(tk_cpu_paged_config, isa, 256, 512),     TK_PARAM(tk_cpu_paged_config, block_q, 16, 64),
     TK_PARAM(tk_cpu_paged_config, block_kv, 64, 256), TK_PARAM(tk_cpu_paged_config, mr, 2, 4),
     TK_PARAM(tk_cpu_paged_config, kv_split, 1, 2, 8), TK_PARAM(tk_cpu_paged_config, decode, 1, 0),
-    TK_PARAM(tk_cpu_paged_config, dec_keys, 16, 8, 32)};
+    TK_PARAM(tk_cpu_paged_config, dec_keys, 16, 8, 32), TK_PARAM(tk_cpu_paged_config, dec_pf, 0, 1)};
 
 /* The isa must run here; the knobs of the path the config does not take
  * stay at their first values (no two valid configs run the same code):
  * decode: isa 256, block_kv 64, mr 2 (decode 1 for 8-bit caches, which
- * always take it); engine: dec_keys 16. */
+ * always take it); engine: dec_keys 16, dec_pf 0. */
 static int paged_valid(const tk_problem *p, const void *config, char *why, size_t len) {
   const tk_cpu_paged_config *c = config;
   if (!tk_cpu_attn_isa_ok(c->isa, why, len)) return 0;
@@ -25,14 +25,15 @@ static int paged_valid(const tk_problem *p, const void *config, char *why, size_
     snprintf(why, len, "the decode kernel takes this call: isa, block_kv, mr, decode stay 256, 64, 2, 1");
     return 0;
   }
-  if (c->dec_keys == 16) return 1;
-  snprintf(why, len, "the engine takes this call: dec_keys stays 16");
+  if (c->dec_keys == 16 && c->dec_pf == 0) return 1;
+  snprintf(why, len, "the engine takes this call: dec_keys, dec_pf stay 16, 0");
   return 0;
 }
 static const tk_config_space space = TK_CONFIG_SPACE(tk_cpu_paged_config, params, paged_valid);
 
 /* Decode-like calls (mean q_len <= TK_PAGED_DECODE_MAX_Q) and 8-bit caches:
- * the decode kernel (AVX2), steps of 16 keys; else the engine with
+ * the decode kernel (AVX2), steps of 16 keys, hardware prefetch only (the
+ * software prefetch measured slower on Zen 3); else the engine with
  * AVX-512 where it runs. One task per (sequence, kv head) holds a GQA group
  * of up to 64 rows (block_q 64); KV splits when those tasks are fewer than
  * twice the threads and the sequences long. */
@@ -43,7 +44,7 @@ static void heuristic(const tk_problem *p, const tk_device_info *dev, void *conf
   int64_t tasks = (a->Tq_total * (a->Hq / a->Hkv) + 63) / 64 * a->Hkv; /* at least */
   int64_t max_kv = a->max_pages * a->page_size;
   *c = (tk_cpu_paged_config){.isa = tk_cpu_attn_best_isa(), .block_q = 64, .block_kv = 256,
-                             .mr = 4, .decode = 1, .dec_keys = 16};
+                             .mr = 4, .decode = 1, .dec_keys = 16, .dec_pf = 0};
   c->kv_split = tasks >= 2 * threads || max_kv < 512 ? 1 : tasks >= threads ? 2 : 8;
   if (tk_cpu_paged_takes_decode(a, c)) {
     c->isa = 256;

@@ -13,7 +13,7 @@
 
 /* How a call runs. The first five fields drive the attention engine
  * (attention_cpu.h's tk_cpu_attn_config, same meaning); the decode kernel
- * uses block_q (rows per task), kv_split and dec_keys. */
+ * uses block_q (rows per task), kv_split, dec_keys and dec_pf. */
 typedef struct {
   int isa;      /* engine: 256 (AVX2) or 512 (AVX-512); the decode kernel is AVX2+FMA */
   int block_q;  /* query rows (positions x heads of one GQA group) per task */
@@ -24,6 +24,7 @@ typedef struct {
                  * queries take the decode kernel; 0: the engine. 8-bit caches always
                  * take the decode kernel. */
   int dec_keys; /* decode: keys converted to float and folded per step (multiple of 8) */
+  int dec_pf;   /* decode: 1 = software prefetch of the next head's K/V rows */
 } tk_cpu_paged_config;
 
 /* The largest dec_keys. */
@@ -70,6 +71,7 @@ typedef struct {
   int64_t ks_page, ks_key, ks_head, vs_page, vs_key, vs_head; /* these float strides (0: one) */
   float c_cap;                   /* 0: logits are q.k; else c_cap * tanh(q.k) (base 2) */
   int dec_keys;
+  int prefetch;                  /* 1: software prefetch of the next head's rows */
 } tk_paged_task;
 
 /* A task's result: per row h * n + r the running max m (base 2), sum l and

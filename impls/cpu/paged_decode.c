@@ -130,7 +130,8 @@ static void decode_task(void *arg, int64_t task, int worker) {
       .v_scale = vs->present ? vs->data : NULL, .ks_page = tok_k ? ks->stride[0] : 0,
       .ks_key = tok_k ? ks->stride[1] : 0, .ks_head = tok_k ? ks->stride[2] : 0,
       .vs_page = tok_v ? vs->stride[0] : 0, .vs_key = tok_v ? vs->stride[1] : 0,
-      .vs_head = tok_v ? vs->stride[2] : 0, .c_cap = job->c_cap, .dec_keys = (int)nb};
+      .vs_head = tok_v ? vs->stride[2] : 0, .c_cap = job->c_cap, .dec_keys = (int)nb,
+      .prefetch = job->c->dec_pf};
   tk_paged_task_avx2(&t, kscr, &out);
   if (job->nsplit > 1) return;
   for (int64_t h = 0; h < p->Hkv; h++)

@@ -4,7 +4,9 @@
  * the logits of the head's rows against them two rows by four keys at a
  * time (all lanes busy whatever the GQA ratio), folds them into the online
  * softmax and adds the weighted V rows two rows at a time. The next step's
- * page ids are read and its rows prefetched while this one computes. */
+ * page ids are read while this one computes; with t->prefetch each head
+ * also asks for the next head's rows (off by default: on Zen 3 the
+ * hardware prefetchers alone were faster, docs/cpu-attention.md). */
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
@@ -258,9 +260,9 @@ static void head_step(const tk_paged_task *t, const step_rows *rw, int64_t h, in
   float c8 = t->kv_dtype == TK_FP8_E4M3 ? 0x1p120f : 1.0f; /* fp8x8's 2^-120 undone */
   int scaled = t->k_scale != NULL || c8 != 1.0f;
   const char *src[TK_PAGED_MAX_DEC_KEYS];
-  if (h + 1 < t->nh) /* the next head's rows of this step, else head 0's of the next */
+  if (t->prefetch && h + 1 < t->nh) /* the next head's rows of this step, else head 0's of the next */
     prefetch_rows(t, rw, nk, h + 1);
-  else if (nn)
+  else if (t->prefetch && nn)
     prefetch_rows(t, next, nn, 0);
   head_rows(rw->k, h * t->k_head, nk, src);
   convert_rows(kf, src, nk, t->D, dp, t->k_d, t->kv_dtype);
@@ -304,7 +306,7 @@ void tk_paged_task_avx2(const tk_paged_task *t, float *scratch, tk_paged_partial
   if (t->kb < t->ke) find_rows(t, t->kb, t->ke - t->kb < nb ? t->ke - t->kb : nb, &rows[0]);
   for (int64_t c0 = t->kb, i = 0; c0 < t->ke; c0 += nb, i ^= 1) {
     int64_t nk = t->ke - c0 < nb ? t->ke - c0 : nb, nn = 0;
-    if (c0 == t->kb) prefetch_rows(t, &rows[i], nk, 0);
+    if (t->prefetch && c0 == t->kb) prefetch_rows(t, &rows[i], nk, 0);
     if (c0 + nb < t->ke) { /* the next step's page ids; each head asks for its rows */
       nn = t->ke - c0 - nb < nb ? t->ke - c0 - nb : nb;
       find_rows(t, c0 + nb, nn, &rows[i ^ 1]);
