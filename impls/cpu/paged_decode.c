@@ -21,7 +21,7 @@ typedef struct {
 typedef struct {
   const tk_paged_attention_problem *p;
   const tk_cpu_paged_config *c;
-  int64_t G, nsplit, dp, dvp;
+  int64_t G, nsplit, dp, dvp, nb; /* nb: keys per step */
   float c_logit, c_cap;
   const dgroup *groups;
   float *scratch;         /* per worker: worker_floats */
@@ -111,7 +111,7 @@ static void decode_task(void *arg, int64_t task, int worker) {
     hi[r] = (int32_t)u;
   }
   /* the group's keys [kb, ke), cut into nsplit parts of whole steps */
-  int64_t kb = lo[0], ke = hi[n - 1] + 1, nb = job->c->dec_keys;
+  int64_t kb = lo[0], ke = hi[n - 1] + 1, nb = job->nb;
   int64_t step = ((ke - kb + job->nsplit - 1) / job->nsplit + nb - 1) / nb * nb;
   int64_t pb = kb + part * step, pe = pb + step < ke ? pb + step : ke;
   int64_t es = tk_dtype_size(p->k_cache.dtype);
@@ -207,12 +207,16 @@ tk_status tk_cpu_paged_decode(const tk_paged_attention_problem *p, const tk_cpu_
   int64_t n = plan_groups(p, G, npos, &groups);
   if (n < 0) return tk_fail(TK_ERR_OUT_OF_MEMORY, "paged_attention (cpu): no memory for tasks");
   const float log2e = 1.4426950408889634f;
-  decode_job job = {p, c, G, c->kv_split, round8(p->D), round8(p->Dv), 0, 0, groups, NULL, 0, NULL, 0};
+  decode_job job = {p, c, G, c->kv_split, round8(p->D), round8(p->Dv), 0, 0, 0, groups, NULL, 0, NULL, 0};
+  /* keys per step: dec_keys, fewer (8 at least) where the step's float
+   * K/V of every kv head would pass 256 KiB (half this L2) */
+  int64_t fit = (65536 / (p->Hkv * (job.dp + job.dvp))) & ~(int64_t)7;
+  job.nb = c->dec_keys < fit ? c->dec_keys : fit > 8 ? fit : 8;
   job.c_logit = p->softcap > 0 ? p->scale / p->softcap : p->scale * log2e;
   job.c_cap = p->softcap > 0 ? p->softcap * log2e : 0.0f;
   int64_t rows = p->Hkv * npos * G, rp = round8(rows), np = round8(npos * G);
   job.part_floats = rp * job.dvp + 2 * rp;
-  tk_paged_task shape = {.n = npos * G, .dp = job.dp, .dvp = job.dvp, .dec_keys = c->dec_keys};
+  tk_paged_task shape = {.nh = p->Hkv, .n = npos * G, .dp = job.dp, .dvp = job.dvp, .dec_keys = (int)job.nb};
   job.worker_floats =
       round8(rp * job.dp + 2 * np + job.part_floats + tk_paged_task_scratch(&shape));
   int workers = pool ? tk_pool_size(pool) : 1;

@@ -16,10 +16,11 @@
 #include "impls/cpu/vec_exp_avx2.h"
 #include "runtime/half.h"
 
-/* Scratch: kf [nb][dp], vf [nb][dvp], ks [nb], vs [nb], s [n][nb], w [n][nb]. */
+/* Scratch: kf [nh][nb][dp], vf [nh][nb][dvp], ks [nh][nb], vs [nh][nb],
+ * s [n][nb], w [n][nb]. */
 int64_t tk_paged_task_scratch(const tk_paged_task *t) {
   int64_t nb = t->dec_keys;
-  return nb * (t->dp + t->dvp) + 2 * nb + 2 * t->n * nb + 16;
+  return t->nh * nb * (t->dp + t->dvp + 2) + 2 * t->n * nb + 16;
 }
 
 /* Floats of 8 float8 e4m3 values, times 2^-120: the pattern's bits moved
@@ -55,20 +56,30 @@ static inline void convert_row(float *dst, const char *src, int64_t n, int64_t n
   for (; d < np; d++) dst[d] = 0.0f;
 }
 
-/* Rows src[0..nk) converted into dst (rows np floats apart). */
-static inline void convert_rows_dt(float *dst, const char *const *src, int64_t nk, int64_t n,
-                                   int64_t np, int64_t step, tk_dtype dt) {
-  for (int64_t k = 0; k < nk; k++) convert_row(dst + k * np, src[k], n, np, step, dt);
+/* The K and V rows of every kv head of a step's keys src_k[0..nk),
+ * src_v[0..nk) (head 0's; head h is h * k_head / v_head bytes on)
+ * converted in memory order (token by token, heads adjacent, so the
+ * hardware prefetchers see streams) into kf [nh][nb][dp] and vf
+ * [nh][nb][dvp]. Inlined with a constant dt. */
+static inline void convert_step_dt(const tk_paged_task *t, const char *const *src_k,
+                                   const char *const *src_v, int64_t nk, float *kf, float *vf,
+                                   tk_dtype dt) {
+  int64_t nb = t->dec_keys;
+  for (int64_t k = 0; k < nk; k++)
+    for (int64_t h = 0; h < t->nh; h++) {
+      convert_row(kf + (h * nb + k) * t->dp, src_k[k] + h * t->k_head, t->D, t->dp, t->k_d, dt);
+      convert_row(vf + (h * nb + k) * t->dvp, src_v[k] + h * t->v_head, t->Dv, t->dvp, t->v_d, dt);
+    }
 }
 
-static void convert_rows(float *dst, const char *const *src, int64_t nk, int64_t n, int64_t np,
-                         int64_t step, tk_dtype dt) {
-  switch (dt) {
-    case TK_BF16: convert_rows_dt(dst, src, nk, n, np, step, TK_BF16); break;
-    case TK_F16: convert_rows_dt(dst, src, nk, n, np, step, TK_F16); break;
-    case TK_FP8_E4M3: convert_rows_dt(dst, src, nk, n, np, step, TK_FP8_E4M3); break;
-    case TK_I8: convert_rows_dt(dst, src, nk, n, np, step, TK_I8); break;
-    default: convert_rows_dt(dst, src, nk, n, np, step, TK_F32); break;
+static void convert_step(const tk_paged_task *t, const char *const *src_k,
+                         const char *const *src_v, int64_t nk, float *kf, float *vf) {
+  switch (t->kv_dtype) {
+    case TK_BF16: convert_step_dt(t, src_k, src_v, nk, kf, vf, TK_BF16); break;
+    case TK_F16: convert_step_dt(t, src_k, src_v, nk, kf, vf, TK_F16); break;
+    case TK_FP8_E4M3: convert_step_dt(t, src_k, src_v, nk, kf, vf, TK_FP8_E4M3); break;
+    case TK_I8: convert_step_dt(t, src_k, src_v, nk, kf, vf, TK_I8); break;
+    default: convert_step_dt(t, src_k, src_v, nk, kf, vf, TK_F32); break;
   }
 }
 
@@ -94,20 +105,15 @@ static void find_rows(const tk_paged_task *t, int64_t c0, int64_t nk, step_rows 
   }
 }
 
-/* Asks for the cache lines of kv head h's rows of r's first nk keys. */
-static void prefetch_rows(const tk_paged_task *t, const step_rows *r, int64_t nk, int64_t h) {
-  int64_t kb = t->D * t->k_d, vb = t->Dv * t->v_d;
+/* Asks for the cache lines of every kv head's rows of r's first nk keys. */
+static void prefetch_rows(const tk_paged_task *t, const step_rows *r, int64_t nk) {
+  int64_t kb = (t->nh - 1) * t->k_head + t->D * t->k_d, vb = (t->nh - 1) * t->v_head + t->Dv * t->v_d;
   for (int64_t k = 0; k < nk; k++) {
-    const char *kr = r->k[k] + h * t->k_head, *vr = r->v[k] + h * t->v_head;
-    for (int64_t o = 0; o < kb; o += 64) _mm_prefetch(kr + o, _MM_HINT_T0);
-    for (int64_t o = 0; o < vb; o += 64) _mm_prefetch(vr + o, _MM_HINT_T0);
+    for (int64_t o = 0; o < kb; o += 64) _mm_prefetch(r->k[k] + o, _MM_HINT_T2);
+    for (int64_t o = 0; o < vb; o += 64) _mm_prefetch(r->v[k] + o, _MM_HINT_T2);
   }
 }
 
-/* Rows of step r for kv head h: src[k] = base[k] + off. */
-static void head_rows(const char *const *base, int64_t off, int64_t nk, const char **src) {
-  for (int64_t k = 0; k < nk; k++) src[k] = base[k] + off;
-}
 
 /* Sum of each of a0..a3 (8 lanes each) in the 4 lanes of the result. */
 static inline __m128 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
@@ -249,25 +255,16 @@ static void softmax_row(const tk_paged_task *t, int64_t r, int64_t hr, int64_t c
   o->l[hr] += _mm_cvtss_f32(s4);
 }
 
-/* Folds one step (keys c0.., nk of them, rows rw) into the rows of kv head
- * h: converts its K and V rows, then logits, softmax and values. */
+/* Folds one step (keys c0.., nk of them, rows rw, already converted) into
+ * the rows of kv head h: scales, logits, softmax and values. */
 static void head_step(const tk_paged_task *t, const step_rows *rw, int64_t h, int64_t c0,
-                      int64_t nk, const step_rows *next, int64_t nn, float *scratch,
-                      tk_paged_partial *o) {
+                      int64_t nk, float *scratch, tk_paged_partial *o) {
   int64_t nb = t->dec_keys, dp = t->dp, dvp = t->dvp, nk4 = (nk + 3) & ~(int64_t)3;
-  float *kf = scratch, *vf = kf + nb * dp, *ks = vf + nb * dvp, *vs = ks + nb;
-  float *s = vs + nb, *w = s + t->n * nb;
+  float *kf = scratch + h * nb * dp, *vf = scratch + t->nh * nb * dp + h * nb * dvp;
+  float *ks = scratch + t->nh * nb * (dp + dvp) + h * 2 * nb, *vs = ks + nb;
+  float *s = scratch + t->nh * nb * (dp + dvp + 2), *w = s + t->n * nb;
   float c8 = t->kv_dtype == TK_FP8_E4M3 ? 0x1p120f : 1.0f; /* fp8x8's 2^-120 undone */
   int scaled = t->k_scale != NULL || c8 != 1.0f;
-  const char *src[TK_PAGED_MAX_DEC_KEYS];
-  if (t->prefetch && h + 1 < t->nh) /* the next head's rows of this step, else head 0's of the next */
-    prefetch_rows(t, rw, nk, h + 1);
-  else if (t->prefetch && nn)
-    prefetch_rows(t, next, nn, 0);
-  head_rows(rw->k, h * t->k_head, nk, src);
-  convert_rows(kf, src, nk, t->D, dp, t->k_d, t->kv_dtype);
-  head_rows(rw->v, h * t->v_head, nk, src);
-  convert_rows(vf, src, nk, t->Dv, dvp, t->v_d, t->kv_dtype);
   if (scaled)
     for (int64_t k = 0; k < nk; k++) {
       ks[k] = c8 * (t->k_scale ? t->k_scale[rw->ks[k] + h * t->ks_head] : 1.0f);
@@ -291,8 +288,8 @@ static void head_step(const tk_paged_task *t, const step_rows *rw, int64_t h, in
 }
 
 void tk_paged_task_avx2(const tk_paged_task *t, float *scratch, tk_paged_partial *o) {
-  int64_t nb = t->dec_keys, dp = t->dp, dvp = t->dvp;
-  float *kf = scratch, *vf = kf + nb * dp;
+  int64_t nb = t->dec_keys, dp = t->dp, dvp = t->dvp, kv_floats = t->nh * nb * (dp + dvp);
+  float *kf = scratch, *vf = kf + t->nh * nb * dp;
   for (int64_t r = 0; r < t->nh * t->n; r++) {
     o->m[r] = -INFINITY;
     o->l[r] = 0.0f;
@@ -300,22 +297,23 @@ void tk_paged_task_avx2(const tk_paged_task *t, float *scratch, tk_paged_partial
   }
   /* rows past a short last step stay zero: their logits are masked and
    * their weights zero, so no NaN of stale data reaches the sums */
-  for (int64_t i = 0; i < nb * dp; i++) kf[i] = 0.0f;
-  for (int64_t i = 0; i < nb * dvp; i++) vf[i] = 0.0f;
+  for (int64_t i = 0; i < kv_floats; i++) scratch[i] = 0.0f;
   step_rows rows[2];
   if (t->kb < t->ke) find_rows(t, t->kb, t->ke - t->kb < nb ? t->ke - t->kb : nb, &rows[0]);
   for (int64_t c0 = t->kb, i = 0; c0 < t->ke; c0 += nb, i ^= 1) {
-    int64_t nk = t->ke - c0 < nb ? t->ke - c0 : nb, nn = 0;
-    if (t->prefetch && c0 == t->kb) prefetch_rows(t, &rows[i], nk, 0);
-    if (c0 + nb < t->ke) { /* the next step's page ids; each head asks for its rows */
-      nn = t->ke - c0 - nb < nb ? t->ke - c0 - nb : nb;
+    int64_t nk = t->ke - c0 < nb ? t->ke - c0 : nb;
+    if (t->prefetch && c0 == t->kb) prefetch_rows(t, &rows[i], nk);
+    if (c0 + nb < t->ke) { /* the next step's page ids (and, with t->prefetch, its rows) */
+      int64_t nn = t->ke - c0 - nb < nb ? t->ke - c0 - nb : nb;
       find_rows(t, c0 + nb, nn, &rows[i ^ 1]);
+      if (t->prefetch) prefetch_rows(t, &rows[i ^ 1], nn);
     }
-    if (nk < nb) { /* a short last step: clear the rows it leaves */
-      for (int64_t x = nk * dp; x < nb * dp; x++) kf[x] = 0.0f;
-      for (int64_t x = nk * dvp; x < nb * dvp; x++) vf[x] = 0.0f;
-    }
-    for (int64_t h = 0; h < t->nh; h++)
-      head_step(t, &rows[i], h, c0, nk, &rows[i ^ 1], nn, scratch, o);
+    if (nk < nb) /* a short last step: clear the rows it leaves */
+      for (int64_t h = 0; h < t->nh; h++) {
+        for (int64_t x = nk * dp; x < nb * dp; x++) kf[h * nb * dp + x] = 0.0f;
+        for (int64_t x = nk * dvp; x < nb * dvp; x++) vf[h * nb * dvp + x] = 0.0f;
+      }
+    convert_step(t, rows[i].k, rows[i].v, nk, kf, vf);
+    for (int64_t h = 0; h < t->nh; h++) head_step(t, &rows[i], h, c0, nk, scratch, o);
   }
 }
