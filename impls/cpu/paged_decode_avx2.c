@@ -23,12 +23,14 @@ int64_t tk_paged_task_scratch(const tk_paged_task *t) {
   return t->nh * nb * (t->dp + t->dvp + 2) + 2 * t->n * nb + 16;
 }
 
-/* Floats of 8 float8 e4m3 values, times 2^-120: the pattern's bits moved
- * into a float's sign, exponent and mantissa (S.1111.111 reads 480). */
+/* Floats of 8 float8 e4m3 values: the pattern's bits moved into a float's
+ * sign, exponent and mantissa give the value times 2^-120 exactly
+ * (subnormals too), which one multiply undoes before any product can
+ * underflow (S.1111.111 reads 480). */
 static inline __m256 fp8x8(const void *p) {
   __m256i b = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p));
   __m256i f = _mm256_and_si256(_mm256_slli_epi32(b, 20), _mm256_set1_epi32((int)0x87f00000u));
-  return _mm256_castsi256_ps(f);
+  return _mm256_mul_ps(_mm256_castsi256_ps(f), _mm256_set1_ps(0x1p120f));
 }
 
 /* Floats of 8 int8 values. */
@@ -37,8 +39,9 @@ static inline __m256 i8x8(const void *p) {
 }
 
 /* Row src (n elements, step bytes apart) of dtype dt as floats in
- * dst[0..np), zero past n; fp8 values times 2^-120 (the caller scales by
- * 2^120). Inlined with a constant dt. */
+ * dst[0..np), zero past n; 8-bit values before their scale (fp8 exact; the
+ * NaN pattern reads 480 in whole vectors, NaN in the scalar tail).
+ * Inlined with a constant dt. */
 static inline void convert_row(float *dst, const char *src, int64_t n, int64_t np, int64_t step,
                                tk_dtype dt) {
   int64_t es = tk_dtype_size(dt), d = 0;
@@ -49,10 +52,7 @@ static inline void convert_row(float *dst, const char *src, int64_t n, int64_t n
       _mm256_store_ps(dst + d, x);
     }
   }
-  for (; d < n; d++) {
-    float x = tk_load_f32(src + d * step, dt);
-    dst[d] = dt == TK_FP8_E4M3 ? x * 0x1p-120f : x;
-  }
+  for (; d < n; d++) dst[d] = tk_load_f32(src + d * step, dt);
   for (; d < np; d++) dst[d] = 0.0f;
 }
 
@@ -263,12 +263,11 @@ static void head_step(const tk_paged_task *t, const step_rows *rw, int64_t h, in
   float *kf = scratch + h * nb * dp, *vf = scratch + t->nh * nb * dp + h * nb * dvp;
   float *ks = scratch + t->nh * nb * (dp + dvp) + h * 2 * nb, *vs = ks + nb;
   float *s = scratch + t->nh * nb * (dp + dvp + 2), *w = s + t->n * nb;
-  float c8 = t->kv_dtype == TK_FP8_E4M3 ? 0x1p120f : 1.0f; /* fp8x8's 2^-120 undone */
-  int scaled = t->k_scale != NULL || c8 != 1.0f;
+  int scaled = t->k_scale != NULL;
   if (scaled)
     for (int64_t k = 0; k < nk; k++) {
-      ks[k] = c8 * (t->k_scale ? t->k_scale[rw->ks[k] + h * t->ks_head] : 1.0f);
-      vs[k] = c8 * (t->v_scale ? t->v_scale[rw->vs[k] + h * t->vs_head] : 1.0f);
+      ks[k] = t->k_scale[rw->ks[k] + h * t->ks_head];
+      vs[k] = t->v_scale[rw->vs[k] + h * t->vs_head];
     }
   for (int64_t k = nk; k < nb; k++) ks[k] = vs[k] = 0.0f;
   const float *q = t->q + h * t->n * dp;
