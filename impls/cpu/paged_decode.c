@@ -202,15 +202,20 @@ static int64_t plan_groups(const tk_paged_attention_problem *p, int64_t G, int64
 
 tk_status tk_cpu_paged_decode(const tk_paged_attention_problem *p, const tk_cpu_paged_config *c,
                               tk_pool *pool) {
+  if (p->Hq == 0 || p->Tq_total == 0) return TK_OK; /* no output rows */
   int64_t G = p->Hq / p->Hkv, npos = c->block_q / G > 1 ? c->block_q / G : 1;
   dgroup *groups = NULL;
   int64_t n = plan_groups(p, G, npos, &groups);
   if (n < 0) return tk_fail(TK_ERR_OUT_OF_MEMORY, "paged_attention (cpu): no memory for tasks");
+  if (n == 0) { /* no query rows: nothing to write (sizes of empty tensors may be huge) */
+    free(groups);
+    return TK_OK;
+  }
   const float log2e = 1.4426950408889634f;
   decode_job job = {p, c, G, c->kv_split, round8(p->D), round8(p->Dv), 0, 0, 0, groups, NULL, 0, NULL, 0};
   /* keys per step: dec_keys, fewer (8 at least) where the step's float
    * K/V of every kv head would pass 256 KiB (half this L2) */
-  int64_t fit = (65536 / (p->Hkv * (job.dp + job.dvp))) & ~(int64_t)7;
+  int64_t row = job.dp + job.dvp, fit = p->Hkv > 65536 / row ? 0 : (65536 / (p->Hkv * row)) & ~(int64_t)7;
   job.nb = c->dec_keys < fit ? c->dec_keys : fit > 8 ? fit : 8;
   job.c_logit = p->softcap > 0 ? p->scale / p->softcap : p->scale * log2e;
   job.c_cap = p->softcap > 0 ? p->softcap * log2e : 0.0f;
