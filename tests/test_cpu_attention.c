@@ -25,7 +25,7 @@ static const char *const ATTN_CONFIGS[] = {
     "isa=256,block_q=16,block_kv=256,mr=2,kv_split=4",
 };
 static const char *const PAGED_CONFIGS[] = {
-    "isa=512,block_q=16,block_kv=64,mr=2,kv_split=1,decode=0,dec_keys=16",
+    "isa=256,block_q=16,block_kv=64,mr=2,kv_split=1,decode=0,dec_keys=16",
     "isa=512,block_q=64,block_kv=256,mr=4,kv_split=8,decode=0,dec_keys=16",
     "isa=256,block_q=64,block_kv=64,mr=2,kv_split=1,decode=1,dec_keys=16",
     "isa=256,block_q=16,block_kv=64,mr=2,kv_split=8,decode=1,dec_keys=32,dec_pf=1",

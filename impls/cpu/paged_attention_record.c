@@ -15,7 +15,7 @@ static const tk_param_def params[] = {
 /* The isa must run here; the knobs of the path the config does not take
  * stay at their first values (no two valid configs run the same code):
  * decode: isa 256, block_kv 64, mr 2 (decode 1 for 8-bit caches, which
- * always take it); engine: dec_keys 16, dec_pf 0. */
+ * always take it); engine: decode 0, dec_keys 16, dec_pf 0. */
 static int paged_valid(const tk_problem *p, const void *config, char *why, size_t len) {
   const tk_cpu_paged_config *c = config;
   if (!tk_cpu_attn_isa_ok(c->isa, why, len)) return 0;
@@ -25,8 +25,8 @@ static int paged_valid(const tk_problem *p, const void *config, char *why, size_
     snprintf(why, len, "the decode kernel takes this call: isa, block_kv, mr, decode stay 256, 64, 2, 1");
     return 0;
   }
-  if (c->dec_keys == 16 && c->dec_pf == 0) return 1;
-  snprintf(why, len, "the engine takes this call: dec_keys, dec_pf stay 16, 0");
+  if (c->decode == 0 && c->dec_keys == 16 && c->dec_pf == 0) return 1;
+  snprintf(why, len, "the engine takes this call: decode, dec_keys, dec_pf stay 0, 16, 0");
   return 0;
 }
 static const tk_config_space space = TK_CONFIG_SPACE(tk_cpu_paged_config, params, paged_valid);
@@ -50,6 +50,8 @@ static void heuristic(const tk_problem *p, const tk_device_info *dev, void *conf
     c->isa = 256;
     c->block_kv = 64;
     c->mr = 2;
+  } else {
+    c->decode = 0;
   }
 }
 
