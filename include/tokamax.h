@@ -221,6 +221,12 @@ typedef struct {
   DLTensor *out;               /* [Tq_total,Hq,Dv], dtype of q */
   float scale, softcap;        /* as for attention */
   int window_left;             /* -1 = unbounded */
+  /* 8-bit caches: k_cache/v_cache (both) may be float8 e4m3fn (DLPack code
+   * 10, 8 bits) or int8 instead of q's dtype; a cached value x stands for
+   * x * scale. k_scale/v_scale: float32 [P,page_size,Hkv] (one per token and
+   * KV head) or [1] (one per tensor); required for 8-bit caches, NULL
+   * otherwise. Appended: zero-initialised callers keep 16/32-bit caches. */
+  const DLTensor *k_scale, *v_scale;
 } tk_paged_attention_args;
 
 TK_API tk_status tk_paged_attention(tk_context *ctx, const tk_paged_attention_args *args,

@@ -69,10 +69,48 @@ static tk_status check_data(const tk_problem *problem) {
   return check_sequences(&v, p);
 }
 
+/* 1 for the 8-bit cache dtypes, which need a scale. */
+static int is_8bit(tk_dtype d) { return d == TK_FP8_E4M3 || d == TK_I8; }
+
+/* The caches have q's dtype, or both the same 8-bit dtype. */
+static tk_status check_cache_dtypes(const tk_validator *v, const tk_paged_attention_problem *p) {
+  if (!is_8bit(p->k_cache.dtype))
+    TK_TRY(tk_expect_dtype(v, "k_cache", &p->k_cache, p->q.dtype,
+                           "q's dtype, or an 8-bit cache: float8_e4m3fn or int8"));
+  const char *why = is_8bit(p->k_cache.dtype) ? "k_cache's 8-bit dtype" : "q's dtype";
+  return tk_expect_dtype(v, "v_cache", &p->v_cache, p->k_cache.dtype, why);
+}
+
+/* Takes the optional scale `name` (a->k_scale or a->v_scale) of cache `cache`:
+ * required for an 8-bit cache, forbidden otherwise; float32 [1] or
+ * [P,page_size,Hkv]. */
+static tk_status take_scale(tk_validator *v, const char *name, const DLTensor *t,
+                            const char *cache, const tk_paged_attention_problem *p,
+                            tk_tensor *out) {
+  tk_dtype cd = p->k_cache.dtype;
+  if (!t && is_8bit(cd))
+    return tk_fail(TK_ERR_INVALID_ARGUMENT,
+                   "%s: %s is NULL, but %s is %s: an 8-bit cache needs a float32 scale of shape "
+                   "[P,page_size,Hkv] or [1]",
+                   v->op, name, cache, tk_dtype_name(cd));
+  if (t && !is_8bit(cd))
+    return tk_fail(TK_ERR_INVALID_ARGUMENT,
+                   "%s: %s is given, but %s is %s: scales are only for 8-bit caches "
+                   "(float8_e4m3fn, int8); pass NULL",
+                   v->op, name, cache, tk_dtype_name(cd));
+  if (!t) return TK_OK;
+  int per_tensor = t->ndim == 1;
+  TK_TRY(tk_take_tensor(v, name, t, TK_ARG_INPUT, TK_DT_F32,
+                        per_tensor ? "[1]" : "[P,page_size,Hkv]", out));
+  if (per_tensor) return tk_expect_dim(v, name, out, 0, "1", 1, "one scale per tensor");
+  TK_TRY(tk_expect_dim(v, name, out, 0, "P", p->P, "k_cache's P"));
+  TK_TRY(tk_expect_dim(v, name, out, 1, "page_size", p->page_size, "k_cache's page_size"));
+  return tk_expect_dim(v, name, out, 2, "Hkv", p->Hkv, "k_cache's Hkv");
+}
+
 /* Shape relations between the tensors. */
 static tk_status check_shapes(tk_validator *v, tk_paged_attention_problem *p) {
-  TK_TRY(tk_expect_dtype(v, "k_cache", &p->k_cache, p->q.dtype, "q's dtype"));
-  TK_TRY(tk_expect_dtype(v, "v_cache", &p->v_cache, p->q.dtype, "q's dtype"));
+  TK_TRY(check_cache_dtypes(v, p));
   TK_TRY(tk_expect_dtype(v, "out", &p->out, p->q.dtype, "q's dtype"));
   TK_TRY(tk_expect_at_least(v, "q's head size D", p->D, 1));
   TK_TRY(tk_expect_at_least(v, "k_cache's page_size", p->page_size, 1));
@@ -106,10 +144,10 @@ static tk_status check_shapes(tk_validator *v, tk_paged_attention_problem *p) {
 static tk_status take_tensors(tk_validator *v, const tk_paged_attention_args *a,
                               tk_paged_attention_problem *p) {
   TK_TRY(tk_take_tensor(v, "q", a->q, TK_ARG_INPUT, TK_DT_DATA, "[Tq_total,Hq,D]", &p->q));
-  TK_TRY(tk_take_tensor(v, "k_cache", a->k_cache, TK_ARG_INPUT, TK_DT_DATA, "[P,page_size,Hkv,D]",
-                        &p->k_cache));
-  TK_TRY(tk_take_tensor(v, "v_cache", a->v_cache, TK_ARG_INPUT, TK_DT_DATA, "[P,page_size,Hkv,Dv]",
-                        &p->v_cache));
+  TK_TRY(tk_take_tensor(v, "k_cache", a->k_cache, TK_ARG_INPUT, TK_DT_DATA | TK_DT_FP8 | TK_DT_I8,
+                        "[P,page_size,Hkv,D]", &p->k_cache));
+  TK_TRY(tk_take_tensor(v, "v_cache", a->v_cache, TK_ARG_INPUT, TK_DT_DATA | TK_DT_FP8 | TK_DT_I8,
+                        "[P,page_size,Hkv,Dv]", &p->v_cache));
   TK_TRY(tk_take_tensor(v, "block_table", a->block_table, TK_ARG_INPUT, TK_DT_I32, "[S,max_pages]",
                         &p->block_table));
   TK_TRY(tk_take_tensor(v, "kv_lens", a->kv_lens, TK_ARG_INPUT, TK_DT_I32, "[S]", &p->kv_lens));
@@ -125,7 +163,9 @@ static tk_status take_tensors(tk_validator *v, const tk_paged_attention_args *a,
   p->Dv = p->v_cache.shape[3];
   p->S = p->block_table.shape[0];
   p->max_pages = p->block_table.shape[1];
-  return check_shapes(v, p);
+  TK_TRY(check_shapes(v, p));
+  TK_TRY(take_scale(v, "k_scale", a->k_scale, "k_cache", p, &p->k_scale));
+  return take_scale(v, "v_scale", a->v_scale, "v_cache", p, &p->v_scale);
 }
 
 static tk_status validate(const void *args, int need_data, tk_problem *out) {
@@ -154,6 +194,9 @@ static void key(tk_text *k, const tk_problem *problem) {
   tk_text_printf(k, ",max_pages=%lld,Tq_total=%lld,decode=%d,wl=%d,softcap=%.9g,scale=%.9g",
                  (long long)p->max_pages, (long long)p->Tq_total, !p->cu_q_lens.present,
                  p->window_left, (double)p->softcap, (double)p->scale);
+  if (p->k_scale.present)
+    tk_text_printf(k, ",kv=%s,k_scale=%s,v_scale=%s", tk_dtype_short(p->k_cache.dtype),
+                   p->k_scale.ndim == 1 ? "tensor" : "token", p->v_scale.ndim == 1 ? "tensor" : "token");
 }
 
 /* Whether the lengths can be read (host data). */
@@ -202,14 +245,17 @@ static double flops(const tk_problem *problem) {
   return 2.0 * pairs * (double)p->Hq * (double)(p->D + p->Dv);
 }
 
-/* q and out, each cache token of each sequence once, the index tensors. */
+/* q and out, each cache token of each sequence once (with its per-token
+ * scales), the index tensors. */
 static double bytes(const tk_problem *problem) {
   const tk_paged_attention_problem *p = &problem->u.paged_attention;
   double pairs, kv_tokens;
   totals(problem, &pairs, &kv_tokens);
-  double es = (double)tk_dtype_size(p->q.dtype);
-  return es * ((double)p->Tq_total * (double)p->Hq * (double)(p->D + p->Dv) +
-               kv_tokens * (double)p->Hkv * (double)(p->D + p->Dv)) +
+  double es = (double)tk_dtype_size(p->q.dtype), cs = (double)tk_dtype_size(p->k_cache.dtype);
+  double token_scales = (p->k_scale.present && p->k_scale.ndim == 3 ? 4.0 : 0.0) +
+                        (p->v_scale.present && p->v_scale.ndim == 3 ? 4.0 : 0.0);
+  return es * (double)p->Tq_total * (double)p->Hq * (double)(p->D + p->Dv) +
+         kv_tokens * (double)p->Hkv * (cs * (double)(p->D + p->Dv) + token_scales) +
          4.0 * (double)(p->S * p->max_pages + p->S + (p->cu_q_lens.present ? p->S + 1 : 0));
 }
 
@@ -220,7 +266,8 @@ static int memory_bound(const tk_problem *problem) {
 
 #define T(f, out) TK_OP_TENSOR(paged_attention, tk_paged_attention_args, f, out)
 static const tk_op_tensor tensors[] = {T(q, 0),       T(k_cache, 0),   T(v_cache, 0), T(block_table, 0),
-                                       T(kv_lens, 0), T(cu_q_lens, 0), T(out, 1)};
+                                       T(kv_lens, 0), T(cu_q_lens, 0), T(out, 1),     T(k_scale, 0),
+                                       T(v_scale, 0)};
 #undef T
 
 const tk_op_desc tk_paged_attention_desc = {

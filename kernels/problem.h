@@ -39,6 +39,9 @@ typedef struct {
 typedef struct {
   tk_tensor q, k_cache, v_cache, block_table, kv_lens, out;
   tk_tensor cu_q_lens;           /* present == 0: decode, one query per sequence */
+  /* 8-bit caches (k_cache.dtype TK_FP8_E4M3 or TK_I8, v_cache the same):
+   * float32 [P,page_size,Hkv] or [1] (ndim 1: one per tensor); else absent */
+  tk_tensor k_scale, v_scale;
   int64_t Tq_total, Hq, Hkv, D, Dv, P, page_size, S, max_pages;
   float scale;                   /* resolved: never 0 */
   float softcap;

@@ -53,6 +53,10 @@ static int dtype_from_dl(DLDataType d, tk_dtype *out) {
     *out = TK_BF16;
   else if (d.code == kDLInt && d.bits == 32)
     *out = TK_I32;
+  else if (d.code == TK_DL_FLOAT8_E4M3FN && d.bits == 8)
+    *out = TK_FP8_E4M3;
+  else if (d.code == kDLInt && d.bits == 8)
+    *out = TK_I8;
   else
     return 0;
   return 1;
@@ -65,17 +69,19 @@ static void dl_dtype_text(DLDataType d, char *buf, size_t len) {
                      : d.code == kDLFloat  ? "float"
                      : d.code == kDLBfloat ? "bfloat"
                                            : NULL;
-  int n = code ? snprintf(buf, len, "%s%d", code, d.bits)
-               : snprintf(buf, len, "code%d/%d", d.code, d.bits);
+  int fp8 = d.code == TK_DL_FLOAT8_E4M3FN && d.bits == 8;
+  int n = fp8    ? snprintf(buf, len, "float8_e4m3fn")
+          : code ? snprintf(buf, len, "%s%d", code, d.bits)
+                 : snprintf(buf, len, "code%d/%d", d.code, d.bits);
   if (d.lanes != 1 && n >= 0 && (size_t)n < len) snprintf(buf + n, len - (size_t)n, "x%d", d.lanes);
 }
 
 /* A dtype set as text: "int32", "float32 or float16", "float32, float16 or bfloat16". */
 static void dtype_set_text(unsigned set, char *buf, size_t len) {
   int total = 0, done = 0;
-  for (int d = 0; d <= TK_I32; d++) total += (set >> d) & 1u;
+  for (int d = 0; d <= TK_DTYPE_LAST; d++) total += (set >> d) & 1u;
   buf[0] = '\0';
-  for (int d = 0; d <= TK_I32; d++) {
+  for (int d = 0; d <= TK_DTYPE_LAST; d++) {
     if (!((set >> d) & 1u)) continue;
     size_t used = strlen(buf);
     const char *sep = done == 0 ? "" : done == total - 1 ? " or " : ", ";

@@ -35,6 +35,8 @@ enum {
   TK_DT_F16 = 1u << TK_F16,
   TK_DT_BF16 = 1u << TK_BF16,
   TK_DT_I32 = 1u << TK_I32,
+  TK_DT_FP8 = 1u << TK_FP8_E4M3,
+  TK_DT_I8 = 1u << TK_I8,
   TK_DT_DATA = TK_DT_F32 | TK_DT_F16 | TK_DT_BF16
 };
 

@@ -30,6 +30,7 @@ typedef struct {
   int64_t grad_f32;                                           /* attention backward */
   int64_t dweights, shared;                                   /* unpermute backward */
   int64_t page, decode, prefill, qlen, kvmax, window;         /* paged */
+  int64_t kv, kvscale, kv_lens; /* paged: cache same|fp8|i8, scales token|tensor, fixed kv length */
 } tk_case_params;
 
 /* Writes the formatted reason to err (if err_len > 0) and returns s. */

@@ -1,9 +1,50 @@
 /* case_paged.c: building a paged attention case: decode and prefill
- * sequences in shuffled order, kv lengths not multiples of the page size,
- * cache pages handed out in shuffled order, unused table entries -1. */
+ * sequences in shuffled order, kv lengths not multiples of the page size
+ * (or all kv_lens), cache pages handed out in shuffled order, unused table
+ * entries -1; 8-bit caches with their scales. */
 #include <stdlib.h>
 
 #include "regress/case_internal.h"
+#include "runtime/half.h"
+
+/* The cache dtype of a case: q's, or the 8-bit one of key kv. */
+static tk_dtype cache_dtype(const tk_case_params *p) {
+  return p->kv == 1 ? TK_FP8_E4M3 : p->kv == 2 ? TK_I8 : p->dtype;
+}
+
+/* Refills an 8-bit cache: fp8 with every finite bit pattern but zero
+ * (subnormals and +-448 included), int8 with [-127,127] but 0. */
+static void fill_8bit(tk_case *c, tk_case_tensor *t) {
+  for (int64_t i = 0; i < t->span; i++) {
+    uint8_t b;
+    if (t->dtype == TK_FP8_E4M3) {
+      do b = (uint8_t)tk_case_rand(&c->rng);
+      while ((b & 0x7fu) == 0x7fu || (b & 0x7fu) == 0);
+    } else {
+      b = (uint8_t)(int8_t)(1 + tk_case_randint(&c->rng, 127));
+      if (tk_case_rand(&c->rng) & 1) b = (uint8_t)(-(int8_t)b);
+    }
+    t->buf[i] = b;
+  }
+}
+
+/* Fills a scale with positive values that keep the dequantised cache
+ * within about [-2, 2]: [1/512, 1/256) for fp8, [1/256, 1/64) for int8. */
+static void fill_scale(tk_case *c, tk_case_tensor *t, tk_dtype cache) {
+  double lo = cache == TK_FP8_E4M3 ? 1.0 / 512 : 1.0 / 256, hi = cache == TK_FP8_E4M3 ? 1.0 / 256 : 1.0 / 64;
+  for (int64_t i = 0; i < t->span; i++)
+    ((float *)t->buf)[i] = (float)(lo + (hi - lo) * tk_case_rand01(&c->rng));
+}
+
+/* Adds the scale `name` of an 8-bit cache: [P,page,Hkv] or [1]. */
+static tk_case_tensor *add_scale(tk_case *c, const char *name, int64_t P, tk_dtype cache) {
+  const tk_case_params *p = &c->p;
+  int64_t token[] = {P, p->page, p->Hkv}, one[] = {1};
+  tk_case_tensor *t = p->kvscale == 0 ? tk_case_add(c, name, TK_F32, 0, 3, token, NULL, 0)
+                                      : tk_case_add(c, name, TK_F32, 0, 1, one, NULL, 0);
+  if (t) fill_scale(c, t, cache);
+  return t;
+}
 
 /* Draws q_len and kv_len of each sequence (kind[s]: 1 = prefill). */
 static void draw_lengths(tk_case *c, const int64_t *kind, int64_t *ql, int64_t *kl) {
@@ -16,6 +57,10 @@ static void draw_lengths(tk_case *c, const int64_t *kind, int64_t *ql, int64_t *
       first_prefill = 0;
     } else {
       ql[s] = 1;
+    }
+    if (p->kv_lens > 0) {
+      kl[s] = p->kv_lens;
+      continue;
     }
     kl[s] = s == 0 ? p->kvmax : ql[s] + tk_case_randint(&c->rng, p->kvmax - ql[s] + 1);
     if (p->page > 1 && kl[s] % p->page == 0) kl[s] += kl[s] > ql[s] ? -1 : kl[s] < p->kvmax ? 1 : 0;
@@ -56,8 +101,17 @@ static tk_status build(tk_case *c, int64_t *kind, int64_t *ql, int64_t *kl, int6
   int64_t sq[] = {total, p->Hq, p->D}, so[] = {total, p->Hq, p->Dv};
   int64_t skc[] = {P, p->page, p->Hkv, p->D}, svc[] = {P, p->page, p->Hkv, p->Dv};
   tk_case_tensor *q = tk_case_add(c, "q", p->dtype, 0, 3, sq, NULL, 0);
-  tk_case_tensor *kc = q ? tk_case_add(c, "k_cache", p->dtype, 0, 4, skc, NULL, 0) : NULL;
-  tk_case_tensor *vc = kc ? tk_case_add(c, "v_cache", p->dtype, 0, 4, svc, NULL, 0) : NULL;
+  tk_dtype cd = cache_dtype(p);
+  tk_case_tensor *kc = q ? tk_case_add(c, "k_cache", cd, 0, 4, skc, NULL, 0) : NULL;
+  tk_case_tensor *vc = kc ? tk_case_add(c, "v_cache", cd, 0, 4, svc, NULL, 0) : NULL;
+  tk_case_tensor *ks = NULL, *vs = NULL;
+  if (vc && p->kv) {
+    fill_8bit(c, kc);
+    fill_8bit(c, vc);
+    ks = add_scale(c, "k_scale", P, cd);
+    vs = ks ? add_scale(c, "v_scale", P, cd) : NULL;
+    if (!vs) return TK_ERR_OUT_OF_MEMORY;
+  }
   tk_case_tensor *kv = vc ? tk_case_add(c, "kv_lens", TK_I32, 0, 1, ss, NULL, 0) : NULL;
   tk_case_tensor *cu = kv && p->prefill ? tk_case_add(c, "cu_q_lens", TK_I32, 0, 1, sc, NULL, 0) : NULL;
   tk_case_tensor *out = kv && (cu || !p->prefill) ? tk_case_add(c, "out", p->dtype, 1, 3, so, NULL, 0) : NULL;
@@ -74,6 +128,7 @@ static tk_status build(tk_case *c, int64_t *kind, int64_t *ql, int64_t *kl, int6
   a->q = &q->dl; a->k_cache = &kc->dl; a->v_cache = &vc->dl; a->block_table = &bt->dl;
   a->kv_lens = &kv->dl; a->cu_q_lens = cu ? &cu->dl : NULL; a->out = &out->dl;
   a->scale = (float)p->scale; a->softcap = (float)p->softcap; a->window_left = (int)p->window;
+  a->k_scale = ks ? &ks->dl : NULL; a->v_scale = vs ? &vs->dl : NULL;
   return TK_OK;
 }
 
@@ -99,6 +154,14 @@ static tk_status check(tk_case_params *p, double *elems, char *err, size_t err_l
   if (p->prefill > 0 && p->qlen > p->kvmax)
     return tk_case_bad(err, err_len, "qlen=%lld is more than kvmax=%lld", (long long)p->qlen,
                        (long long)p->kvmax);
+  if (p->kv_lens > p->kvmax)
+    return tk_case_bad(err, err_len, "kv_lens=%lld is more than kvmax=%lld", (long long)p->kv_lens,
+                       (long long)p->kvmax);
+  if (p->kv_lens > 0 && p->prefill > 0 && p->qlen > p->kv_lens)
+    return tk_case_bad(err, err_len, "qlen=%lld is more than kv_lens=%lld", (long long)p->qlen,
+                       (long long)p->kv_lens);
+  if (p->kv == 0 && p->kvscale != 0)
+    return tk_case_bad(err, err_len, "kvscale=tensor without an 8-bit cache (kv=fp8 or kv=i8)");
   *elems = (double)(p->decode + p->prefill) *
            ((double)p->kvmax * p->Hkv * (p->D + p->Dv) + (double)p->qlen * p->Hq * (p->D + p->Dv));
   return TK_OK;

@@ -71,6 +71,9 @@ static const key_def KEYS[] = {
   {"qlen", Q, K_INT, OFF(qlen), 1, 65536, NULL},
   {"kvmax", Q, K_INT, OFF(kvmax), 1, 1 << 20, NULL},
   {"window", Q, K_INT, OFF(window), -1, 1 << 20, NULL},
+  {"kv", Q, K_ENUM, OFF(kv), 0, 0, "same|fp8|i8"},
+  {"kvscale", Q, K_ENUM, OFF(kvscale), 0, 0, "token|tensor"},
+  {"kv_lens", Q, K_INT, OFF(kv_lens), 0, 1 << 20, NULL},
 };
 #undef OFF
 #define N_KEYS ((int)(sizeof KEYS / sizeof KEYS[0]))

@@ -3,6 +3,7 @@
 #ifndef TK_RUNTIME_HALF_H
 #define TK_RUNTIME_HALF_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -71,20 +72,59 @@ static inline uint16_t tk_f32_to_f16(float f) {
   return (uint16_t)(sign | (((r >> 13) - ((127 - 15) << 10)) & 0x7fffu));
 }
 
-/* Loads element p of dtype d (a data dtype) as float. */
+/* The float of a float8 e4m3fn bit pattern (exact; S.1111.111 is NaN). */
+static inline float tk_fp8_to_f32(uint8_t b) {
+  uint32_t e = (b >> 3) & 0xfu, m = b & 7u;
+  float mag;
+  if ((b & 0x7fu) == 0x7fu) {
+    uint32_t nan = 0x7fc00000u;
+    memcpy(&mag, &nan, 4);
+  } else {
+    mag = e ? (float)(8u + m) * (float)(1u << e) / 1024.0f : (float)m / 512.0f; /* 2^(e-7) 1.m; 2^-6 0.m */
+  }
+  return b & 0x80u ? -mag : mag;
+}
+
+/* The float8 e4m3fn nearest f (ties to even), saturating to +-448; NaN
+ * gives the NaN pattern. */
+static inline uint8_t tk_f32_to_fp8(float f) {
+  if (f != f) return 0x7fu;
+  uint8_t sign = signbit(f) ? 0x80u : 0u;
+  float a = fabsf(f);
+  long bits;
+  if (a < 0x1p-6f) {
+    bits = lrintf(a * 512.0f); /* subnormal: 0.m 2^-6; 8 rounds up to the smallest normal */
+  } else if (a >= 464.0f) {
+    bits = 0x7e; /* past the midpoint of 448 and (absent) 480 */
+  } else {
+    int e;
+    frexpf(a, &e); /* a in [2^(e-1), 2^e): fp8 exponent field e + 6 */
+    bits = ((long)(e + 6) << 3) + lrintf(ldexpf(a, 4 - e)) - 8; /* carry moves into the exponent */
+  }
+  if (bits > 0x7e) bits = 0x7e;
+  return (uint8_t)(sign | (uint8_t)bits);
+}
+
+/* Loads element p of dtype d (a data dtype, or an 8-bit cache dtype: its
+ * value before the scale) as float. */
 static inline float tk_load_f32(const void *p, tk_dtype d) {
   switch (d) {
     case TK_F16: return tk_f16_to_f32(*(const uint16_t *)p);
     case TK_BF16: return tk_bf16_to_f32(*(const uint16_t *)p);
+    case TK_FP8_E4M3: return tk_fp8_to_f32(*(const uint8_t *)p);
+    case TK_I8: return (float)*(const int8_t *)p;
     default: return *(const float *)p;
   }
 }
 
-/* Stores x into element p of dtype d, rounding to nearest even. */
+/* Stores x into element p of dtype d, rounding to nearest even (int8:
+ * clamped to [-127,127], NaN to 0). */
 static inline void tk_store_f32(void *p, tk_dtype d, float x) {
   switch (d) {
     case TK_F16: *(uint16_t *)p = tk_f32_to_f16(x); break;
     case TK_BF16: *(uint16_t *)p = tk_f32_to_bf16(x); break;
+    case TK_FP8_E4M3: *(uint8_t *)p = tk_f32_to_fp8(x); break;
+    case TK_I8: *(int8_t *)p = (int8_t)(x != x ? 0 : x > 127.0f ? 127 : x < -127.0f ? -127 : (int)lrintf(x)); break;
     default: *(float *)p = x; break;
   }
 }

@@ -8,6 +8,8 @@ const char *tk_dtype_name(tk_dtype d) {
     case TK_F16: return "float16";
     case TK_BF16: return "bfloat16";
     case TK_I32: return "int32";
+    case TK_FP8_E4M3: return "float8_e4m3fn";
+    case TK_I8: return "int8";
   }
   return "unknown";
 }
@@ -18,6 +20,8 @@ const char *tk_dtype_short(tk_dtype d) {
     case TK_F16: return "f16";
     case TK_BF16: return "bf16";
     case TK_I32: return "i32";
+    case TK_FP8_E4M3: return "fp8";
+    case TK_I8: return "i8";
   }
   return "unknown";
 }
@@ -27,6 +31,8 @@ DLDataType tk_dtype_dl(tk_dtype d) {
     case TK_F16: return (DLDataType){kDLFloat, 16, 1};
     case TK_BF16: return (DLDataType){kDLBfloat, 16, 1};
     case TK_I32: return (DLDataType){kDLInt, 32, 1};
+    case TK_FP8_E4M3: return (DLDataType){TK_DL_FLOAT8_E4M3FN, 8, 1};
+    case TK_I8: return (DLDataType){kDLInt, 8, 1};
     case TK_F32: break;
   }
   return (DLDataType){kDLFloat, 32, 1};

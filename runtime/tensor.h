@@ -7,7 +7,16 @@
 
 #define TK_MAX_DIMS 4
 
-typedef enum { TK_F32 = 0, TK_F16 = 1, TK_BF16 = 2, TK_I32 = 3 } tk_dtype;
+/* TK_FP8_E4M3 (float8 e4m3fn: no infinities, S.1111.111 is NaN) and TK_I8
+ * are storage types of the paged KV cache only, read with a scale. */
+typedef enum { TK_F32 = 0, TK_F16 = 1, TK_BF16 = 2, TK_I32 = 3, TK_FP8_E4M3 = 4, TK_I8 = 5 } tk_dtype;
+
+/* The last tk_dtype, for loops over all of them. */
+#define TK_DTYPE_LAST TK_I8
+
+/* DLPack 1.x's type code kDLFloat8_e4m3fn; the 0.6 header Debian ships
+ * lacks the enum, so the library names the value itself. */
+#define TK_DL_FLOAT8_E4M3FN 10
 
 /* A tensor after validation: data already includes byte_offset; strides are
  * in elements and always filled (row-major ones when DLPack gave NULL).
@@ -24,12 +33,14 @@ typedef struct {
 } tk_tensor;
 
 /* Bytes of one element of dtype. */
-static inline int64_t tk_dtype_size(tk_dtype d) { return d == TK_F16 || d == TK_BF16 ? 2 : 4; }
+static inline int64_t tk_dtype_size(tk_dtype d) {
+  return d == TK_FP8_E4M3 || d == TK_I8 ? 1 : d == TK_F16 || d == TK_BF16 ? 2 : 4;
+}
 
-/* "float32", "float16", "bfloat16", "int32". */
+/* "float32", "float16", "bfloat16", "int32", "float8_e4m3fn", "int8". */
 const char *tk_dtype_name(tk_dtype d);
 
-/* "f32", "f16", "bf16", "i32": the short names problem keys use. */
+/* "f32", "f16", "bf16", "i32", "fp8", "i8": the short names problem keys use. */
 const char *tk_dtype_short(tk_dtype d);
 
 /* The DLPack dtype of d (one lane). */

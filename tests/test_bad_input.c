@@ -51,7 +51,7 @@ static void tb_init(tbuf *b, tk_dtype d, int ndim, int64_t d0, int64_t d1, int64
   memset(b, 0, sizeof *b);
   for (int i = 0; i < ndim; i++) b->shape[i] = dims[i], n *= dims[i];
   b->dtype = d;
-  b->bytes = (size_t)n * (d == TK_F16 || d == TK_BF16 ? 2 : 4);
+  b->bytes = (size_t)n * (size_t)tk_dtype_size(d);
   b->buf = malloc(b->bytes ? b->bytes : 1);
   for (int64_t i = 0; i < n; i++) {
     if (d == TK_I32) ((int32_t *)b->buf)[i] = 1;
@@ -87,7 +87,7 @@ enum { A_Q, A_K, A_V, A_OUT, A_LSE, A_QL, A_KVL };
 enum { G_LHS, G_RHS, G_GS, G_OUT };
 enum { P_TOK, P_EID, P_PERM, P_GS, P_DEST };
 enum { U_ROWS, U_DEST, U_W, U_OUT };
-enum { PA_Q, PA_K, PA_V, PA_BT, PA_KVL, PA_CU, PA_OUT };
+enum { PA_Q, PA_K, PA_V, PA_BT, PA_KVL, PA_CU, PA_OUT, PA_KS, PA_VS }; /* PA_KS, PA_VS: spare buffers for 8-bit cases */
 enum { B_Q, B_K, B_V, B_OUT, B_DOUT, B_LSE, B_DQ, B_DK, B_DV, B_QL, B_KVL };
 enum { UB_DOUT, UB_ROWS, UB_DEST, UB_W, UB_DROWS, UB_DW };
 
@@ -290,7 +290,7 @@ static void fixture_init(fixture *f, tk_op op) {
 }
 
 static void fixture_free(fixture *f) {
-  for (int s = 0; s < f->def->n; s++) free(f->b[s].buf);
+  for (int s = 0; s < 12; s++) free(f->b[s].buf); /* spare buffers too (zero when unused) */
 }
 
 static tk_status call_op(tk_context *ctx, fixture *f) {
@@ -425,6 +425,38 @@ MUT(gg_unused_rows, IDXV(G_GS, 2) = 1)
 MUT(mp_align_one, f->u.mp.align = 1; SH(P_PERM, 0) = 10)
 MUT(mu_no_weights, set_slot(f, U_W, NULL))
 MUT(pa_decode, set_slot(f, PA_CU, NULL); SH(PA_Q, 0) = 3; SH(PA_OUT, 0) = 3)
+
+/* Scale buffer slot (PA_KS or PA_VS) as kind 1: [P,page_size,Hkv] float32,
+ * 2: [1], 3: [P,page_size,Hkv+1], 4: [2], 5: [1] float16; set as k_scale or
+ * v_scale. */
+static void pa_scale(fixture *f, int slot, int kind) {
+  tbuf *b = &f->b[slot];
+  if (kind == 1 || kind == 3) tb_init(b, TK_F32, 3, 6, 4, kind == 3 ? 3 : 2, 0);
+  else tb_init(b, kind == 5 ? TK_F16 : TK_F32, 1, kind == 4 ? 2 : 1, 0, 0, 0);
+  if (slot == PA_KS) f->u.pa.k_scale = &b->t;
+  else f->u.pa.v_scale = &b->t;
+}
+/* k_cache and v_cache as 8-bit dtype d with scales of kinds ks, vs (0: NULL). */
+static void pa_8bit(fixture *f, tk_dtype d, int ks, int vs) {
+  retype(f, PA_K, d);
+  retype(f, PA_V, d);
+  if (ks) pa_scale(f, PA_KS, ks);
+  if (vs) pa_scale(f, PA_VS, vs);
+}
+MUT(pa_i8_token, pa_8bit(f, TK_I8, 1, 1))
+MUT(pa_fp8_tensor, pa_8bit(f, TK_FP8_E4M3, 2, 2))
+MUT(pa_fp8_mixed_scales, pa_8bit(f, TK_FP8_E4M3, 1, 2); set_slot(f, PA_CU, NULL);
+    SH(PA_Q, 0) = 3; SH(PA_OUT, 0) = 3)
+MUT(pa_i8_no_k_scale, pa_8bit(f, TK_I8, 0, 1))
+MUT(pa_fp8_no_v_scale, pa_8bit(f, TK_FP8_E4M3, 2, 0))
+MUT(pa_f32_with_k_scale, pa_scale(f, PA_KS, 2))
+MUT(pa_f32_with_v_scale, pa_scale(f, PA_VS, 1))
+MUT(pa_scale_heads, pa_8bit(f, TK_I8, 3, 1))
+MUT(pa_scale_two, pa_8bit(f, TK_FP8_E4M3, 1, 4))
+MUT(pa_scale_f16, pa_8bit(f, TK_I8, 5, 1))
+MUT(pa_8bit_mixed, pa_8bit(f, TK_I8, 1, 1); retype(f, PA_V, TK_FP8_E4M3))
+MUT(pa_8bit_k_only, pa_8bit(f, TK_I8, 1, 1); retype(f, PA_V, TK_F32))
+MUT(pa_8bit_v_only, retype(f, PA_V, TK_I8); pa_scale(f, PA_VS, 2))
 MUT(pa_window_softcap, f->u.pa.window_left = 2; f->u.pa.softcap = 3.0f)
 /* attention backward */
 MUT(ab_no_lens, set_slot(f, B_QL, NULL); set_slot(f, B_KVL, NULL))
@@ -515,6 +547,19 @@ static const specific_case SPECIFIC[] = {
     {PA, "valid", v_none, 0, NULL},
     {PA, "decode", pa_decode, 0, NULL},
     {PA, "window and softcap", pa_window_softcap, 0, NULL},
+    {PA, "int8 caches, per-token scales", pa_i8_token, 0, NULL},
+    {PA, "fp8 caches, per-tensor scales", pa_fp8_tensor, 0, NULL},
+    {PA, "fp8 decode, token k_scale, tensor v_scale", pa_fp8_mixed_scales, 0, NULL},
+    {PA, "int8 cache without k_scale", pa_i8_no_k_scale, 0, "k_scale"},
+    {PA, "fp8 cache without v_scale", pa_fp8_no_v_scale, 0, "v_scale"},
+    {PA, "k_scale for a float32 cache", pa_f32_with_k_scale, 0, "k_scale"},
+    {PA, "v_scale for a float32 cache", pa_f32_with_v_scale, 0, "v_scale"},
+    {PA, "k_scale Hkv", pa_scale_heads, 0, "k_scale"},
+    {PA, "v_scale of 2 elements", pa_scale_two, 0, "v_scale"},
+    {PA, "k_scale float16", pa_scale_f16, 0, "k_scale"},
+    {PA, "int8 k_cache, fp8 v_cache", pa_8bit_mixed, 0, "v_cache"},
+    {PA, "int8 k_cache, float32 v_cache", pa_8bit_k_only, 0, "v_cache"},
+    {PA, "float32 k_cache, int8 v_cache", pa_8bit_v_only, 0, "v_cache"},
     /* attention */
     {AT, "args NULL", m_args_null, 0, "args"},
     {AT, "ctx NULL", m_ctx_null, 0, "ctx"},

@@ -25,11 +25,11 @@ static const char *const ATTN_CONFIGS[] = {
     "isa=256,block_q=16,block_kv=256,mr=2,kv_split=4",
 };
 static const char *const PAGED_CONFIGS[] = {
-    "isa=512,block_q=16,block_kv=64,mr=2,kv_split=1",
-    "isa=512,block_q=64,block_kv=256,mr=4,kv_split=8",
-    "isa=512,block_q=64,block_kv=64,mr=4,kv_split=2",
-    "isa=256,block_q=64,block_kv=256,mr=4,kv_split=8",
-    "isa=256,block_q=16,block_kv=64,mr=2,kv_split=1",
+    "isa=256,block_q=16,block_kv=64,mr=2,kv_split=1,decode=0,dec_keys=16",
+    "isa=512,block_q=64,block_kv=256,mr=4,kv_split=8,decode=0,dec_keys=16",
+    "isa=256,block_q=64,block_kv=64,mr=2,kv_split=1,decode=1,dec_keys=16",
+    "isa=256,block_q=16,block_kv=64,mr=2,kv_split=8,decode=1,dec_keys=32,dec_pf=1",
+    "isa=256,block_q=64,block_kv=256,mr=4,kv_split=2,decode=0,dec_keys=16",
 };
 #define N_CFG 5
 
@@ -85,6 +85,15 @@ static const char *const SPECS[] = {
     "paged_attention dtype=f32 Hq=4 Hkv=1 D=64 page=7 decode=2 prefill=2 qlen=40 kvmax=600 window=100",
     "paged_attention dtype=bf16 Hq=4 Hkv=2 D=33 Dv=20 page=1 decode=2 prefill=1 qlen=30 kvmax=700",
     "paged_attention dtype=f16 Hq=8 Hkv=2 D=64 page=32 decode=1 prefill=0 kvmax=3000 softcap=20",
+    /* paged decode kernel: MHA, wide GQA, fixed lengths, short mixed calls */
+    "paged_attention dtype=bf16 Hq=8 Hkv=8 D=128 page=16 decode=3 prefill=0 kvmax=700 kv_lens=700",
+    "paged_attention dtype=f32 Hq=64 Hkv=8 D=64 page=16 decode=2 prefill=0 kvmax=500",
+    "paged_attention dtype=bf16 Hq=12 Hkv=4 D=72 Dv=40 page=16 decode=3 prefill=2 qlen=5 kvmax=300 window=50",
+    /* 8-bit caches: per-token and per-tensor scales, decode and prefill */
+    "paged_attention dtype=bf16 Hq=32 Hkv=8 D=128 page=16 decode=3 prefill=0 kvmax=1000 kv=fp8",
+    "paged_attention dtype=f16 Hq=4 Hkv=2 D=64 page=16 decode=2 prefill=1 qlen=30 kvmax=400 kv=i8",
+    "paged_attention dtype=f32 Hq=4 Hkv=4 D=40 page=7 decode=2 prefill=1 qlen=9 kvmax=300 kv=fp8 kvscale=tensor softcap=5",
+    "paged_attention dtype=bf16 Hq=8 Hkv=1 D=128 page=1 decode=2 prefill=0 kvmax=200 kv=i8 kvscale=tensor window=30",
 };
 
 /* ---------------------------------------------------------------- hand-built */
@@ -242,7 +251,7 @@ static void check_hand_paged(tk_context *ctx, tk_dtype dt) {
   }
   const char *impl[2] = {"reference", "cpu"};
   for (int i = 0; i < 2; i++) {
-    tk_paged_attention_args a = {&q.dl, &kc.dl, &vc.dl, &bt.dl, &kl.dl, NULL, &out[i].dl, 0, 0, -1};
+    tk_paged_attention_args a = {&q.dl, &kc.dl, &vc.dl, &bt.dl, &kl.dl, NULL, &out[i].dl, 0, 0, -1, NULL, NULL};
     tk_call_options o = {impl[i], i ? "isa=512,block_q=16,block_kv=64,mr=2,kv_split=2" : NULL};
     tk_status st = tk_paged_attention(ctx, &a, &o);
     if (st == TK_ERR_INVALID_ARGUMENT && strstr(tk_last_error(), "config: invalid")) {
@@ -268,6 +277,59 @@ static void check_hand_paged(tk_context *ctx, tk_dtype dt) {
   for (int i = 0; i < 2; i++) tensor_free(&out[i]);
 }
 
+/* The float32 copy of 8-bit cache `cache` ([P,page,Hkv,D], contiguous),
+ * every element times its scale (scale: [P,page,Hkv] or [1]). */
+static float *dequantised(const tk_case_tensor *cache, const tk_case_tensor *scale) {
+  int64_t n = cache->span, D = cache->shape[3];
+  float *f = malloc(sizeof(float) * (size_t)(n ? n : 1));
+  for (int64_t i = 0; i < n; i++) {
+    float sc = ((const float *)scale->buf)[scale->dl.ndim == 1 ? 0 : i / D];
+    f[i] = tk_load_f32(cache->buf + i, cache->dtype) * sc;
+  }
+  return f;
+}
+
+/* An 8-bit case (float32 q) run by cpu equals the reference on float32 caches holding
+ * the dequantised values (no 8-bit code involved on that side). */
+static void check_dequantised(tk_context *ctx, const char *spec) {
+  char err[256];
+  tk_case *c = NULL;
+  CHECK(tk_case_create(spec, 11, &c, err, sizeof err) == TK_OK, "%s: %s", spec, err);
+  if (!c) return;
+  tk_paged_attention_args a = c->args.paged_attention;
+  const tk_case_tensor *kc = NULL, *vc = NULL, *ks = NULL, *vs = NULL, *out = NULL;
+  for (int i = 0; i < c->n_tensors; i++) {
+    const tk_case_tensor *t = &c->t[i];
+    if (!strcmp(t->name, "k_cache")) kc = t;
+    if (!strcmp(t->name, "v_cache")) vc = t;
+    if (!strcmp(t->name, "k_scale")) ks = t;
+    if (!strcmp(t->name, "v_scale")) vs = t;
+    if (!strcmp(t->name, "out")) out = t;
+  }
+  tk_call_options cpu = {"cpu", NULL}, ref = {"reference", NULL};
+  CHECK_OK(tk_paged_attention(ctx, &a, &cpu));
+  int64_t n_out = out->span;
+  float *got = malloc(sizeof(float) * (size_t)n_out);
+  for (int64_t i = 0; i < n_out; i++)
+    got[i] = tk_load_f32(out->buf + i * tk_dtype_size(out->dtype), out->dtype);
+  float *k32 = dequantised(kc, ks), *v32 = dequantised(vc, vs);
+  DLTensor k = kc->dl, v = vc->dl;
+  k.data = k32, v.data = v32;
+  k.dtype = v.dtype = tk_dtype_dl(TK_F32);
+  a.k_cache = &k, a.v_cache = &v, a.k_scale = a.v_scale = NULL;
+  CHECK_OK(tk_paged_attention(ctx, &a, &ref));
+  double tol = tolerance(out->dtype), worst = 0;
+  for (int64_t i = 0; i < n_out; i++) {
+    double e = tk_load_f32(out->buf + i * tk_dtype_size(out->dtype), out->dtype);
+    double d = fabs(got[i] - e) / fmax(fabs(e), 0.05);
+    if (d > worst) worst = d;
+  }
+  CHECK(worst <= tol, "%s: cpu on the 8-bit cache vs reference on its dequantised float32 copy: "
+        "relative error %g over %g", spec, worst, tol);
+  free(got), free(k32), free(v32);
+  tk_case_destroy(c);
+}
+
 int main(void) {
   tk_context *ctx1 = NULL, *ctx2 = NULL;
   tk_context_options o1 = {":memory:", 1, TK_TUNE_OFF, NULL}, o2 = {":memory:", 2, TK_TUNE_OFF, NULL};
@@ -287,6 +349,9 @@ int main(void) {
     return 77;
   }
   for (size_t i = 0; i < sizeof SPECS / sizeof SPECS[0]; i++) check_spec(ctx1, ctx2, SPECS[i]);
+  check_dequantised(ctx2, "paged_attention dtype=f32 Hq=8 Hkv=2 D=64 page=16 decode=3 prefill=0 kvmax=300 kv=fp8");
+  check_dequantised(ctx2, "paged_attention dtype=f32 Hq=4 Hkv=4 D=40 page=5 decode=2 prefill=1 qlen=7 kvmax=90 kv=i8 kvscale=tensor");
+  check_dequantised(ctx2, "paged_attention dtype=f32 Hq=16 Hkv=2 D=128 page=16 decode=2 prefill=0 kvmax=500 kv=fp8 kvscale=tensor softcap=10");
   for (int dt = TK_F32; dt <= TK_BF16; dt++) {
     check_hand_attention(ctx2, (tk_dtype)dt);
     check_hand_paged(ctx2, (tk_dtype)dt);

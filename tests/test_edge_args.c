@@ -98,9 +98,9 @@ static void test_paged_extent1_strides(tk_context *ctx) {
   for (size_t i = 0; i < sizeof IMPLS / sizeof IMPLS[0]; i++) {
     tk_call_options o = {IMPLS[i], NULL};
     memset(out_a, 0, sizeof out_a), memset(out_b, 0xA5, sizeof out_b);
-    tk_paged_attention_args a = {&tq, &tk, &tv, &tbt, &tkv, NULL, &ta, 0, 0, -1};
+    tk_paged_attention_args a = {&tq, &tk, &tv, &tbt, &tkv, NULL, &ta, 0, 0, -1, NULL, NULL};
     CHECK_OK(tk_paged_attention(ctx, &a, &o));
-    tk_paged_attention_args b = {&wtq, &wtk, &wtv, &wtbt, &wtkv, NULL, &tb, 0, 0, -1};
+    tk_paged_attention_args b = {&wtq, &wtk, &wtv, &wtbt, &wtkv, NULL, &tb, 0, 0, -1, NULL, NULL};
     CHECK_OK(tk_paged_attention(ctx, &b, &o));
     CHECK(memcmp(out_a, out_b, sizeof out_a) == 0, "%s: extent-1 strides changed the result",
           IMPLS[i]);
@@ -172,7 +172,7 @@ static void test_paged_empty_huge_page(tk_context *ctx) {
   DLTensor to = tensor(NULL, F32, 3, sq, NULL);
   for (size_t i = 0; i < sizeof IMPLS / sizeof IMPLS[0]; i++) {
     tk_call_options o = {IMPLS[i], NULL};
-    tk_paged_attention_args a = {&tq, &tk, &tv, &tbt, &tkv, &tcu, &to, 0, 0, -1};
+    tk_paged_attention_args a = {&tq, &tk, &tv, &tbt, &tkv, &tcu, &to, 0, 0, -1, NULL, NULL};
     tk_status s = tk_paged_attention(ctx, &a, &o);
     CHECK(s == TK_OK, "%s: empty problem, page_size 2^40: %s: %s", IMPLS[i], tk_status_string(s),
           tk_last_error());

@@ -596,7 +596,7 @@ static void test_paged(tk_context *ctx, tk_dtype dt, int decode, int wl, float s
   }
   for (int s = 0; s <= S; s++) tb_set(&cul, s, 0, 0, 0, cu[s]);
   tk_paged_attention_args a = {&q.dl, &kc.dl, &vc.dl, &bt.dl, &kl.dl, decode ? NULL : &cul.dl,
-                               &out.dl, 0.35f, softcap, wl};
+                               &out.dl, 0.35f, softcap, wl, NULL, NULL};
   tb_fill(&out, SENTINEL);
   CHECK_OK(tk_paged_attention(ctx, &a, &SERIAL));
 

@@ -1,4 +1,4 @@
-/* attention_cpu.h: the cpu attention and paged attention (flash-style
+/* attention_cpu.h: the cpu attention (flash-style
  * forward with an online softmax over KV blocks, GQA heads sharing each K/V
  * block, split-KV with a fixed-order merge). See docs/cpu-attention.md. */
 #ifndef TK_CPU_ATTENTION_CPU_H
@@ -27,10 +27,5 @@ int tk_cpu_attn_isa_ok(int isa, char *why, size_t why_len);
  * bits depend on the config, never on the thread count or timing. */
 tk_status tk_cpu_attention(const tk_attention_problem *p, const tk_cpu_attn_config *c,
                            tk_pool *pool);
-
-/* Paged attention as the reference defines it (decode, chunked prefill or
- * both; left window; softcap), reading K/V pages through the block table. */
-tk_status tk_cpu_paged_attention(const tk_paged_attention_problem *p, const tk_cpu_attn_config *c,
-                                 tk_pool *pool);
 
 #endif

@@ -1,12 +1,15 @@
-/* paged_attention_cpu.c: the cpu paged attention: one group per (sequence,
- * kv head, block of block_q query rows) holding every query head of the GQA
- * group, so each K/V page is read once for all of them; its keys are read
- * in place through the block table. Groups run longest first. */
+/* paged_attention_cpu.c: the cpu paged attention. Decode-like calls and
+ * 8-bit caches go to the decode kernel (paged_decode.c); others to the
+ * attention engine: one group per (sequence, kv head, block of block_q
+ * query rows) holding every query head of the GQA group, so each K/V page
+ * is read once for all of them; its keys are read in place through the
+ * block table. Groups run longest first. */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "impls/cpu/attention_cpu.h"
 #include "impls/cpu/attention_engine.h"
+#include "impls/cpu/paged_cpu.h"
 #include "runtime/status.h"
 
 /* A row block of one sequence, with the work it carries. */
@@ -78,8 +81,14 @@ static int paged_group(const void *arg, int64_t i, tk_attn_group *g) {
   return 1;
 }
 
-tk_status tk_cpu_paged_attention(const tk_paged_attention_problem *p, const tk_cpu_attn_config *c,
+int tk_cpu_paged_takes_decode(const tk_paged_attention_problem *p, const tk_cpu_paged_config *c) {
+  return p->k_scale.present ||
+         (c->decode && (!p->cu_q_lens.present || p->Tq_total <= TK_PAGED_DECODE_MAX_Q * p->S));
+}
+
+tk_status tk_cpu_paged_attention(const tk_paged_attention_problem *p, const tk_cpu_paged_config *c,
                                  tk_pool *pool) {
+  if (tk_cpu_paged_takes_decode(p, c)) return tk_cpu_paged_decode(p, c, pool);
   int64_t G = p->Hq / p->Hkv, count = 0;
   for (int64_t s = 0; s < p->S; s++) {
     int64_t first, len;

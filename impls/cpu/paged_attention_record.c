@@ -1,28 +1,58 @@
 /* paged_attention_record.c: the cpu paged attention record
- * (paged_attention_cpu.c): its config space, heuristic and run; the checks
- * are those of attention_record_common.c. */
+ * (paged_attention_cpu.c, paged_decode.c): its config space, heuristic and
+ * run; support is that of attention_record_common.c. */
+#include <stdio.h>
+
 #include "impls/cpu/attention_record_common.h"
+#include "impls/cpu/paged_cpu.h"
 
 static const tk_param_def params[] = {
-    TK_PARAM(tk_cpu_attn_config, isa, 256, 512),     TK_PARAM(tk_cpu_attn_config, block_q, 16, 64),
-    TK_PARAM(tk_cpu_attn_config, block_kv, 64, 256), TK_PARAM(tk_cpu_attn_config, mr, 2, 4),
-    TK_PARAM(tk_cpu_attn_config, kv_split, 1, 2, 8)};
-static const tk_config_space space = TK_CONFIG_SPACE(tk_cpu_attn_config, params, tk_cpu_attn_valid);
+    TK_PARAM(tk_cpu_paged_config, isa, 256, 512),     TK_PARAM(tk_cpu_paged_config, block_q, 16, 64),
+    TK_PARAM(tk_cpu_paged_config, block_kv, 64, 256), TK_PARAM(tk_cpu_paged_config, mr, 2, 4),
+    TK_PARAM(tk_cpu_paged_config, kv_split, 1, 2, 8), TK_PARAM(tk_cpu_paged_config, decode, 1, 0),
+    TK_PARAM(tk_cpu_paged_config, dec_keys, 16, 8, 32), TK_PARAM(tk_cpu_paged_config, dec_pf, 0, 1)};
 
-/* AVX-512 where it runs; one task per (sequence, kv head) for decode
- * (block_q 64 holds a GQA group of up to 64 heads); KV splits when those
- * tasks are fewer than twice the threads and the sequences long. */
+/* The isa must run here; the knobs of the path the config does not take
+ * stay at their first values (no two valid configs run the same code):
+ * decode: isa 256, block_kv 64, mr 2 (decode 1 for 8-bit caches, which
+ * always take it); engine: decode 0, dec_keys 16, dec_pf 0. */
+static int paged_valid(const tk_problem *p, const void *config, char *why, size_t len) {
+  const tk_cpu_paged_config *c = config;
+  if (!tk_cpu_attn_isa_ok(c->isa, why, len)) return 0;
+  const tk_paged_attention_problem *a = &p->u.paged_attention;
+  if (tk_cpu_paged_takes_decode(a, c)) {
+    if (c->isa == 256 && c->block_kv == 64 && c->mr == 2 && c->decode == 1) return 1;
+    snprintf(why, len, "the decode kernel takes this call: isa, block_kv, mr, decode stay 256, 64, 2, 1");
+    return 0;
+  }
+  if (c->decode == 0 && c->dec_keys == 16 && c->dec_pf == 0) return 1;
+  snprintf(why, len, "the engine takes this call: decode, dec_keys, dec_pf stay 0, 16, 0");
+  return 0;
+}
+static const tk_config_space space = TK_CONFIG_SPACE(tk_cpu_paged_config, params, paged_valid);
+
+/* Decode-like calls (mean q_len <= TK_PAGED_DECODE_MAX_Q) and 8-bit caches:
+ * the decode kernel (AVX2), steps of 16 keys, hardware prefetch only (the
+ * software prefetch measured slower on Zen 3); else the engine with
+ * AVX-512 where it runs. One task per (sequence, kv head) holds a GQA group
+ * of up to 64 rows (block_q 64); KV splits when those tasks are fewer than
+ * twice the threads and the sequences long. */
 static void heuristic(const tk_problem *p, const tk_device_info *dev, void *config) {
   const tk_paged_attention_problem *a = &p->u.paged_attention;
-  tk_cpu_attn_config *c = config;
+  tk_cpu_paged_config *c = config;
   int threads = tk_cpu_attn_threads(dev);
   int64_t tasks = (a->Tq_total * (a->Hq / a->Hkv) + 63) / 64 * a->Hkv; /* at least */
   int64_t max_kv = a->max_pages * a->page_size;
-  c->isa = tk_cpu_attn_best_isa();
-  c->block_q = 64;
-  c->block_kv = 256;
-  c->mr = 4;
+  *c = (tk_cpu_paged_config){.isa = tk_cpu_attn_best_isa(), .block_q = 64, .block_kv = 256,
+                             .mr = 4, .decode = 1, .dec_keys = 16, .dec_pf = 0};
   c->kv_split = tasks >= 2 * threads || max_kv < 512 ? 1 : tasks >= threads ? 2 : 8;
+  if (tk_cpu_paged_takes_decode(a, c)) {
+    c->isa = 256;
+    c->block_kv = 64;
+    c->mr = 2;
+  } else {
+    c->decode = 0;
+  }
 }
 
 static tk_status run(const tk_problem *p, const void *config, const tk_exec *ex, void *ws) {

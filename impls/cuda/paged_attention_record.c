@@ -42,9 +42,16 @@ static int paged_valid(const tk_problem *p, const void *config, char *why, size_
                     why, len);
 }
 
-/* Any call within the index limits on compute capability 8.0 or later. */
+/* Any call with 16/32-bit caches within the index limits on compute
+ * capability 8.0 or later; 8-bit (fp8/int8) caches are not implemented on
+ * CUDA yet. */
 static int paged_supports(const tk_problem *p, const tk_device_info *dev, char *why, size_t len) {
   tk_cuda_paged_args a;
+  if (p->u.paged_attention.k_scale.present) {
+    snprintf(why, len, "unsupported: 8-bit (%s) KV cache: no CUDA kernel reads it yet",
+             tk_dtype_name(p->u.paged_attention.k_cache.dtype));
+    return 0;
+  }
   return tk_cuda_cc_at_least(dev, p->device_id, 8, 0, why, len) &&
          tk_cuda_paged_args_of(&p->u.paged_attention, &a, why, len);
 }

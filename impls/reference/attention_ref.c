@@ -25,7 +25,7 @@ static void attn_task(void *arg, int64_t task, int worker) {
     vp[j] = tk_at(&p->v, b, j, hkv, 0);
   }
   tk_ref_row r = {NULL, p->q.stride[3], p->D, p->q.dtype, kp, p->k.stride[3], p->k.dtype,
-                  vp, p->v.stride[3], p->Dv, p->v.dtype, p->scale, p->softcap};
+                  vp, p->v.stride[3], p->Dv, p->v.dtype, p->scale, p->softcap, NULL, NULL};
   for (int64_t i = 0; i < tq; i++) {
     int64_t lo, hi;
     tk_ref_visible(p, i, tq, tk, &lo, &hi);

@@ -20,6 +20,7 @@ double tk_ref_attend_row(const tk_ref_row *r, int64_t lo, int64_t hi, double *lo
     double dot = 0.0;
     for (int64_t d = 0; d < r->D; d++)
       dot += (double)elem(r->q, d, r->q_step, r->q_dtype) * elem(r->k[j], d, r->k_step, r->k_dtype);
+    if (r->k_scale) dot *= r->k_scale[j];
     double logit = r->scale * dot;
     if (r->softcap > 0) logit = r->softcap * tanh(logit / r->softcap);
     logits[j - lo] = logit;
@@ -27,9 +28,9 @@ double tk_ref_attend_row(const tk_ref_row *r, int64_t lo, int64_t hi, double *lo
   }
   double sum = 0.0;
   for (int64_t j = lo; j <= hi; j++) {
-    double e = exp(logits[j - lo] - max);
+    double e = exp(logits[j - lo] - max), ev = r->v_scale ? e * r->v_scale[j] : e;
     sum += e;
-    for (int64_t d = 0; d < r->Dv; d++) acc[d] += e * elem(r->v[j], d, r->v_step, r->v_dtype);
+    for (int64_t d = 0; d < r->Dv; d++) acc[d] += ev * elem(r->v[j], d, r->v_step, r->v_dtype);
   }
   for (int64_t d = 0; d < r->Dv; d++) acc[d] /= sum;
   return max + log(sum);

@@ -41,6 +41,7 @@ typedef struct {
   int64_t v_step, Dv;
   tk_dtype v_dtype;
   double scale, softcap; /* softcap <= 0: off */
+  const float *k_scale, *v_scale; /* NULL, or key j's value is its element times [j] (8-bit caches) */
 } tk_ref_row;
 
 /* Per-worker scratch of tk_ref_attend_row callers: for each of `workers`

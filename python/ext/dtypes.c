@@ -3,23 +3,32 @@
 
 #include "errors.h"
 
-/* ml_dtypes.bfloat16's NumPy dtype, imported on first use (borrowed; kept
- * for the life of the process). NULL with an exception when ml_dtypes is
- * missing. */
-static PyArray_Descr *bfloat16_descr(void) {
-  static PyArray_Descr *descr;
-  if (descr) return descr;
+/* The NumPy dtype of ml_dtypes' type `name` (bfloat16, float8_e4m3fn),
+ * imported on first use into *slot (borrowed; kept for the life of the
+ * process). NULL with an exception when ml_dtypes is missing. */
+static PyArray_Descr *ml_descr(PyArray_Descr **slot, const char *name) {
+  if (*slot) return *slot;
   PyObject *mod = PyImport_ImportModule("ml_dtypes");
   if (!mod) return NULL;
-  PyObject *type = PyObject_GetAttrString(mod, "bfloat16");
+  PyObject *type = PyObject_GetAttrString(mod, name);
   Py_DECREF(mod);
   if (!type) return NULL;
   PyArray_Descr *d = NULL;
   int ok = PyArray_DescrConverter(type, &d);
   Py_DECREF(type);
   if (!ok) return NULL;
-  descr = d;
-  return descr;
+  *slot = d;
+  return d;
+}
+
+static PyArray_Descr *bfloat16_descr(void) {
+  static PyArray_Descr *descr;
+  return ml_descr(&descr, "bfloat16");
+}
+
+static PyArray_Descr *float8_e4m3fn_descr(void) {
+  static PyArray_Descr *descr;
+  return ml_descr(&descr, "float8_e4m3fn");
 }
 
 int tkpy_dtype_of_array(PyArrayObject *a, const char *op, const char *name, DLDataType *out) {
@@ -52,10 +61,18 @@ int tkpy_dtype_of_array(PyArrayObject *a, const char *op, const char *name, DLDa
       return 0;
     }
   }
+  if (bits == 8) {
+    PyArray_Descr *fp8 = float8_e4m3fn_descr();
+    if (!fp8) PyErr_Clear();
+    if (fp8 && d->typeobj == fp8->typeobj) {
+      out->code = 10; /* kDLFloat8_e4m3fn of DLPack 1.x */
+      return 0;
+    }
+  }
   PyObject *text = PyObject_Str((PyObject *)d);
   tkpy_raise_invalid(
       "%s: %s has NumPy dtype %s; the library takes float32, float16 or bfloat16 "
-      "(ml_dtypes) data and int32 indices",
+      "(ml_dtypes) data, int32 indices, and int8 or float8_e4m3fn (ml_dtypes) paged KV caches",
       op, name, text ? PyUnicode_AsUTF8(text) : "?");
   Py_XDECREF(text);
   return -1;

@@ -173,6 +173,31 @@ def test_paged_attention(rng, dt, prefill):
     assert_close(out, want, q.dtype)
 
 
+@pytest.mark.parametrize("cache", ["int8", "float8_e4m3fn"])
+@pytest.mark.parametrize("per_token", [False, True])
+def test_paged_attention_8bit(rng, cache, per_token):
+    """8-bit caches with k_scale/v_scale equal the float32 call on the
+    dequantised caches; a missing scale is refused."""
+    kc32, vc32, table, kv_lens = _paged_inputs(rng, np.float32)
+    if cache == "int8":
+        kc = rng.integers(-127, 128, kc32.shape).astype(np.int8)
+        vc = rng.integers(-127, 128, vc32.shape).astype(np.int8)
+    else:
+        ml_dtypes = pytest.importorskip("ml_dtypes")
+        kc = (kc32 * 100).astype(ml_dtypes.float8_e4m3fn)
+        vc = (vc32 * 100).astype(ml_dtypes.float8_e4m3fn)
+    shape = kc.shape[:3] if per_token else (1,)
+    ks = rng.uniform(0.005, 0.02, shape).astype(np.float32)
+    vs = rng.uniform(0.005, 0.02, shape).astype(np.float32)
+    dq = lambda c, s: c.astype(np.float32) * (s[..., None] if per_token else s[0])
+    q = randn(rng, (3, 4, 16), np.float32)
+    out = tk.paged_attention(q, kc, vc, table, kv_lens, k_scale=ks, v_scale=vs)
+    want = ref.paged_attention(q, dq(kc, ks), dq(vc, vs), table, kv_lens)
+    assert_close(out, want, q.dtype)
+    with pytest.raises(tk.InvalidArgumentError, match="v_scale"):
+        tk.paged_attention(q, kc, vc, table, kv_lens, k_scale=ks)
+
+
 @pytest.mark.parametrize("dt", ["f32", "bf16"])
 @pytest.mark.parametrize("case", ATTENTION_CASES[:5], ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()))
 def test_attention_backward(rng, dt, case):

@@ -304,8 +304,18 @@ static void paged_attention_make(fz_in *in, fz_call *c) {
   }
   if (!decode) put(cu, S, (int32_t)total);
   fz_shape(fz_t(c, "q"), dt, 3, total, Hq, D, 0);
-  fz_shape(fz_t(c, "k_cache"), dt, 4, P, page, Hkv, D);
-  fz_shape(fz_t(c, "v_cache"), dt, 4, P, page, Hkv, Dv);
+  /* one call in three: an 8-bit cache with per-token or per-tensor scales */
+  int kind = (int)fz_range(in, 0, 5);
+  tk_dtype cd = kind == 4 ? TK_FP8_E4M3 : kind == 5 ? TK_I8 : dt;
+  fz_shape(fz_t(c, "k_cache"), cd, 4, P, page, Hkv, D);
+  fz_shape(fz_t(c, "v_cache"), cd, 4, P, page, Hkv, Dv);
+  if (kind >= 4) {
+    const char *names[2] = {"k_scale", "v_scale"};
+    for (int i = 0; i < 2; i++) {
+      if (fz_one_in(in, 2)) fz_shape(fz_t(c, names[i]), TK_F32, 3, P, page, Hkv, 0);
+      else fz_shape(fz_t(c, names[i]), TK_F32, 1, 1, 0, 0, 0);
+    }
+  }
   fz_shape(fz_t(c, "out"), dt, 3, total, Hq, Dv, 0);
   a->scale = fz_scale(in);
   a->softcap = fz_softcap(in);
@@ -317,8 +327,14 @@ static int paged_attention_spoil(fz_in *in, fz_call *c) {
   fz_tensor *bt = fz_t(c, "block_table"), *kl = fz_t(c, "kv_lens"), *cu = fz_t(c, "cu_q_lens");
   int64_t S = kl->numel, page = fz_t(c, "k_cache")->shape[1], P = fz_t(c, "k_cache")->shape[0];
   int64_t s = S ? fz_range(in, 0, S - 1) : 0;
-  switch (fz_range(in, 0, 5)) {
+  switch (fz_range(in, 0, 6)) {
     case 0: a->window_left = (int)fz_range(in, -50, -2); return 1;
+    case 6: { /* a scale of the wrong shape, or one for a 16-bit cache */
+      fz_tensor *ks = fz_t(c, "k_scale");
+      if (ks->present) fz_shape(ks, TK_F32, 3, P, page + 1, fz_t(c, "k_cache")->shape[2], 0);
+      else fz_shape(ks, TK_F32, 1, 1, 0, 0, 0);
+      return 1;
+    }
     case 1: a->softcap = -2.0f; return 1;
     case 2: /* more tokens than the sequence's table holds */
       if (!S || bt->shape[1] * page >= INT32_MAX) return 0;

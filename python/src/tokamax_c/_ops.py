@@ -288,6 +288,8 @@ def paged_attention(
     scale: Optional[float] = None,
     softcap: float = 0.0,
     window_left: int = -1,
+    k_scale: Optional[Tensor] = None,
+    v_scale: Optional[Tensor] = None,
     out: Optional[Tensor] = None,
     impl: Optional[str] = None,
     config: Optional[str] = None,
@@ -304,13 +306,17 @@ def paged_attention(
       cu_q_lens: int32 ``[S+1]`` query offsets; None is decode (one query
         per sequence). A sequence's queries are its last q_len positions:
         causal, bottom-right aligned against kv_len.
+      k_scale, v_scale: float32 ``[P,page_size,Hkv]`` (one per token and
+        KV head) or ``[1]`` (one per tensor), required when the caches are
+        8-bit (int8, or ``ml_dtypes.float8_e4m3fn``; both caches the same
+        dtype) and None otherwise: a cached value x stands for x * scale.
 
     Returns:
       ``out``, ``[Tq_total,Hq,Dv]`` in q's dtype.
     """
     return _C.paged_attention(
         context or default_context(), impl, config, q, k_cache, v_cache, block_table, kv_lens,
-        cu_q_lens, out, 0.0 if scale is None else scale, softcap, window_left,
+        cu_q_lens, out, 0.0 if scale is None else scale, softcap, window_left, k_scale, v_scale,
     )
 
 
