@@ -18,6 +18,7 @@
 #include "autotune/measure.h"
 #include "impls/registry.h"
 #include "runtime/context.h"
+#include "runtime/device.h"
 #include "regress/case.h"
 #include "regress/case_sweep.h"
 #include "tests/test_cache_util.h"
@@ -187,6 +188,10 @@ static void near_case(tk_context *ctx, const char *spec) {
 }
 
 int main(void) {
+  if (!tk_isa_has(tk_cpu_isa(), TK_ISA_LEVEL_AVX2)) {
+    printf("the cpu implementations need AVX2, FMA and F16C; skipping\n");
+    return 77;
+  }
   tc_make_dir();
   const char *db = tc_path("quick.db");
   sweep_quick(db);
