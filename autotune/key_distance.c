@@ -6,6 +6,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bounds beyond the default (every size within TK_KEY_MAX_FACTOR either
+ * way), for ops whose size fields include num (and den): the problem's
+ * value of num (on 1 + value; or the ratio num/den of the values floored
+ * at 1) may be at most `up`
+ * times the tuned shape's and at least 1/`down` of it. NULL op: any op.
+ *   - Regimes: rows per group M/G, queries per key Tq/Tk, query tokens per
+ *     sequence Tq_total/S.
+ *   - A grouped GEMM's K and N equal (its depth block and column tile are
+ *     cut against them), and its rows per group no more than the tuned
+ *     shape's: a row tile tuned on groups of 64 rows (where 64 and 512
+ *     tile alike) splits groups of 128 (measured: 0.92x the heuristic),
+ *     but still covers a smaller group whole. What varies between calls of
+ *     one layer is its token count M. */
+static const struct {
+  const char *op, *num, *den;
+  double up, down;
+} bounds[] = {
+    {NULL, "M", "G", TK_KEY_MAX_FACTOR, TK_KEY_MAX_FACTOR},
+    {NULL, "Tq", "Tk", TK_KEY_MAX_FACTOR, TK_KEY_MAX_FACTOR},
+    {NULL, "Tq_total", "S", TK_KEY_MAX_FACTOR, TK_KEY_MAX_FACTOR},
+    {"grouped_gemm", "K", NULL, 1, 1},
+    {"grouped_gemm", "N", NULL, 1, 1},
+    {"grouped_gemm", "M", "G", 1, TK_KEY_MAX_FACTOR},
+};
+
 /* The size-field list of the op key starts with, or NULL. */
 static const char *const *sizes_of(const char *key, size_t op_len) {
   for (int i = 0; i < TK_OP_COUNT; i++) {
@@ -51,6 +76,7 @@ int tk_key_shape_of(const char *key, tk_key_shape *out) {
   int n = 0;
   while (n < TK_KEY_MAX_SIZES && sizes[n]) n++;
   out->n_sizes = n;
+  out->size_names = sizes;
   return seen == (1 << n) - 1;
 }
 
@@ -59,4 +85,33 @@ double tk_key_distance(const tk_key_shape *a, const tk_key_shape *b) {
   double d = 0;
   for (int i = 0; i < a->n_sizes; i++) d += fabs(log1p(a->sizes[i]) - log1p(b->sizes[i]));
   return d;
+}
+
+/* ln(1 + num) of shape s for den < 0, else the log of the ratio num/den
+ * of its values floored at 1. */
+static double log_ratio(const tk_key_shape *s, int num, int den) {
+  if (den < 0) return log1p(s->sizes[num]);
+  return log(fmax(s->sizes[num], 1)) - log(fmax(s->sizes[den], 1));
+}
+
+/* Slack for rounding in the comparisons of logarithms. */
+#define SLACK 1e-9
+
+int tk_key_within_reach(const tk_key_shape *a, const tk_key_shape *b) {
+  if (tk_key_distance(a, b) < 0) return 0;
+  const double lim = log(TK_KEY_MAX_FACTOR) + SLACK;
+  for (int i = 0; i < a->n_sizes; i++)
+    if (fabs(log_ratio(a, i, -1) - log_ratio(b, i, -1)) > lim) return 0;
+  size_t op_len = strcspn(a->family, ":");
+  for (size_t r = 0; r < sizeof bounds / sizeof bounds[0]; r++) {
+    if (bounds[r].op &&
+        (strlen(bounds[r].op) != op_len || strncmp(a->family, bounds[r].op, op_len) != 0))
+      continue;
+    int num = size_index(a->size_names, bounds[r].num, strlen(bounds[r].num));
+    int den = bounds[r].den ? size_index(a->size_names, bounds[r].den, strlen(bounds[r].den)) : -1;
+    if (num < 0 || (bounds[r].den && den < 0)) continue;
+    double q = log_ratio(a, num, den) - log_ratio(b, num, den);
+    if (q > log(bounds[r].up) + SLACK || q < -log(bounds[r].down) - SLACK) return 0;
+  }
+  return 1;
 }

@@ -188,13 +188,16 @@ static void resolve(entry *x, tk_context *ctx, const tk_problem *p, tk_choice_so
 
 #define MAX_NEAREST_TRIES 8
 
-/* The nearest loaded entry of p's family that resolves for p, memoised
- * under key, or NULL; caller holds the write lock. */
+/* The nearest loaded entry of p's family within reach of p
+ * (tk_key_within_reach) that resolves for p, memoised under key, or NULL;
+ * caller holds the write lock. Logs when the family has tuned shapes but
+ * none within reach. */
 static entry *nearest(tk_tuned_map *m, tk_context *ctx, int slot, const char *key,
                       const tk_problem *p) {
   tk_key_shape want, have;
   if (!tk_key_shape_of(key, &want)) return NULL;
   const entry *tried[MAX_NEAREST_TRIES];
+  int out_of_reach = 0;
   for (int n_tried = 0; n_tried < MAX_NEAREST_TRIES; n_tried++) {
     entry *best = NULL;
     double best_d = 0;
@@ -205,12 +208,23 @@ static entry *nearest(tk_tuned_map *m, tk_context *ctx, int slot, const char *ke
       if (skip || !tk_key_shape_of(x->key, &have)) continue;
       double d = tk_key_distance(&want, &have);
       if (d < 0) continue;
+      if (!tk_key_within_reach(&want, &have)) {
+        out_of_reach++;
+        continue;
+      }
       if (!best || d < best_d || (d == best_d && strcmp(x->key, best->key) < 0)) {
         best = x;
         best_d = d;
       }
     }
-    if (!best) return NULL;
+    if (!best) {
+      if (n_tried == 0 && out_of_reach)
+        tk_log(TK_LOG_INFO,
+               "tuning cache: %s: %d tuned shape(s) of this family, none within %gx in every "
+               "size and regime; not used",
+               key, out_of_reach, TK_KEY_MAX_FACTOR);
+      return NULL;
+    }
     entry trial = *best;
     resolve(&trial, ctx, p, TK_CHOICE_NEAREST);
     if (trial.state == USABLE) {

@@ -1,7 +1,8 @@
 /* test_sweep: the sweep engine on small problems: every runnable candidate
  * measured once and recorded, the best is the fastest ok one, a rerun
  * resumes (measures nothing), --remeasure measures again, a budget keeps the
- * heuristic configs and skips the rest, bad impl names fail cleanly. */
+ * heuristic configs and skips the rest, the fastest candidate is confirmed
+ * against the heuristic interleaved, bad impl names fail cleanly. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,62 @@ static int expected_candidates(tk_context *ctx, const tk_problem *p) {
     }
   }
   return total;
+}
+
+/* A sweep target whose times are set, not measured (each run reports its
+ * own duration): the default heuristic takes 200 us, every other candidate
+ * 300 us, but the reference's parallel=1 takes 100 us for its first
+ * `lucky_runs` runs, as if it were timed in a quiet moment. */
+typedef struct {
+  const tk_sweep_target *real;
+  tk_choice heuristic;
+  int lucky_runs, lucky_seen;
+} staged;
+
+static tk_status staged_check(void *user, const tk_choice *c, int *right, double *max_err,
+                              char *why, size_t why_len) {
+  (void)user, (void)c, (void)why, (void)why_len;
+  *right = 1;
+  *max_err = 0;
+  return TK_OK;
+}
+
+static tk_status staged_run(void *user, const tk_choice *c, int rep, double *self_ns) {
+  (void)rep;
+  staged *st = user;
+  int lucky = strcmp(c->impl->name, "reference") == 0 && c->cfg.v[0] == 1;
+  if (c->impl == st->heuristic.impl && tk_config_equal(c->impl->space, &c->cfg, &st->heuristic.cfg))
+    *self_ns = 200e3;
+  else if (lucky)
+    *self_ns = st->lucky_seen++ < st->lucky_runs ? 100e3 : 300e3;
+  else
+    *self_ns = 300e3;
+  return TK_OK;
+}
+
+/* The confirmation guards against the winner's curse: a candidate fastest
+ * only while timed alone loses its place to the heuristic when the two are
+ * timed again interleaved; one that is really faster keeps it. */
+static void test_confirmation(tk_context *ctx, tk_cache *cache, const tk_sweep_target *real) {
+  staged st = {real, {0}, 0, 0};
+  CHECK_OK(tk_choose_untuned(ctx, real->problem, &st.heuristic));
+  tk_sweep_target t = {real->problem, &st, staged_check, staged_run};
+  tk_sweep_options so = tk_sweep_defaults();
+  so.timing = (tk_timing_plan){1, 5, 10, 0}; /* a first timing: 1 warm-up + 5 runs */
+  char heur[256];
+  tk_config_format(st.heuristic.impl->space, &st.heuristic.cfg, heur, sizeof heur);
+  tk_sweep_summary s;
+  st.lucky_runs = 6;
+  CHECK_OK(tk_sweep_problem(ctx, cache, "cpu:staged-lucky", &t, &so, &s));
+  CHECK(strcmp(s.best_impl, st.heuristic.impl->name) == 0 && strcmp(s.best_config, heur) == 0 &&
+            s.best_ns == 200e3,
+        "a lucky first timing won: %s %s %g ns", s.best_impl, s.best_config, s.best_ns);
+  st.lucky_runs = 1 << 30, st.lucky_seen = 0;
+  CHECK_OK(tk_sweep_problem(ctx, cache, "cpu:staged-faster", &t, &so, &s));
+  CHECK(strcmp(s.best_impl, "reference") == 0 && strcmp(s.best_config, "parallel=1") == 0 &&
+            s.best_ns == 100e3 && s.heuristic_ns == 200e3,
+        "the really faster candidate lost: %s %s %g ns (heuristic %g)", s.best_impl, s.best_config,
+        s.best_ns, s.heuristic_ns);
 }
 
 int main(void) {
@@ -102,6 +159,8 @@ int main(void) {
             s.measured + s.skipped_by_budget == s.candidates,
         "budget: measured %d skipped %d of %d (%d impls)", s.measured, s.skipped_by_budget,
         s.candidates, n_impls);
+
+  test_confirmation(ctx, cache, &t);
 
   /* Bad names. */
   so.impls = "reference,warp_speed";

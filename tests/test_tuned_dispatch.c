@@ -63,6 +63,53 @@ static void test_key_distance(void) {
   CHECK(!tk_key_shape_of("nonsense", &a) && !tk_key_shape_of("warp:M=1", &a), "bad keys rejected");
 }
 
+/* Whether the shape of key b is within reach of key a's. */
+static int reach(const char *a, const char *b) {
+  tk_key_shape x, y;
+  CHECK(tk_key_shape_of(a, &x) && tk_key_shape_of(b, &y), "parse %s | %s", a, b);
+  return tk_key_within_reach(&x, &y);
+}
+
+#define GG(sizes) "grouped_gemm:dtype=f32,out=f32,layout=nn," sizes ",strides=contig"
+#define ATT(sizes) \
+  "attention:dtype=bf16," sizes ",Hq=32,Hkv=8,D=128,Dv=128,causal=1,wl=-1,wr=-1,softcap=0," \
+  "scale=0.0883883461,lse=1,varlen=none,strides=contig"
+#define PAGED(sizes) \
+  "paged_attention:dtype=bf16,Hq=32,Hkv=8,D=128,Dv=128,page_size=16," sizes \
+  ",decode=0,wl=-1,softcap=0,scale=0.0883883461,strides=contig"
+
+/* The reach bound of the nearest-shape rule: every size within 2x (on
+ * 1 + value), every regime ratio within 2x, the family equal. */
+static void test_key_reach(void) {
+  const char *base = GG("M=512,K=512,N=512,G=8");
+  CHECK(reach(base, base), "self");
+  /* reach(problem, tuned shape) */
+  CHECK(reach(GG("M=256,K=512,N=512,G=8"), base), "half the rows per group");
+  CHECK(!reach(GG("M=1024,K=512,N=512,G=8"), base), "twice the rows per group");
+  CHECK(!reach(GG("M=200,K=512,N=512,G=8"), base), "M under half");
+  CHECK(reach(GG("M=256,K=512,N=512,G=4"), base) && reach(GG("M=1024,K=512,N=512,G=16"), base),
+        "M and G halved or doubled, rows per group equal");
+  CHECK(!reach(GG("M=512,K=1024,N=512,G=8"), base), "K must be equal");
+  CHECK(!reach(GG("M=512,K=512,N=600,G=8"), base), "N must be equal");
+  CHECK(!reach(GG("M=4096,K=2048,N=2048,G=8"), base), "the bench shape");
+  CHECK(!reach(GG("M=2048,K=512,N=512,G=64"), base), "G 8x");
+  CHECK(!reach(GG("M=512,K=512,N=512,G=32"), base), "G 4x");
+  CHECK(reach(GG("M=0,K=64,N=64,G=1"), GG("M=1,K=64,N=64,G=1")), "zero sizes compare on 1 + value");
+  CHECK(!reach(GG("M=0,K=64,N=64,G=1"), GG("M=3,K=64,N=64,G=1")), "0 and 3: 4x on 1 + value");
+  CHECK(reach(ATT("B=1,Tq=512,Tk=512"), ATT("B=1,Tq=256,Tk=256")), "attention twice the tokens");
+  CHECK(!reach(base, "grouped_gemm:dtype=bf16,out=f32,layout=nn,M=512,K=512,N=512,G=8,strides=contig"),
+        "other dtype");
+  CHECK(reach(ATT("B=1,Tq=256,Tk=256"), ATT("B=2,Tq=512,Tk=512")), "attention 2x");
+  CHECK(!reach(ATT("B=1,Tq=256,Tk=256"), ATT("B=1,Tq=1,Tk=256")), "decode is not prefill");
+  CHECK(!reach(ATT("B=1,Tq=256,Tk=256"), ATT("B=1,Tq=128,Tk=512")), "Tq/Tk 4x");
+  CHECK(reach(PAGED("P=125,S=4,max_pages=65,Tq_total=67"), PAGED("P=200,S=6,max_pages=65,Tq_total=100")),
+        "paged within 2x");
+  CHECK(reach(PAGED("P=125,S=4,max_pages=65,Tq_total=4"), PAGED("P=125,S=4,max_pages=65,Tq_total=7")),
+        "paged: Tq_total 4 -> 7 is within 2x on 1 + value");
+  CHECK(!reach(PAGED("P=125,S=8,max_pages=65,Tq_total=16"), PAGED("P=125,S=16,max_pages=65,Tq_total=8")),
+        "S and Tq_total within 2x, query tokens per sequence 3.6x");
+}
+
 /* A cache with tuned entries; a context over it dispatches by them. */
 static void test_cached_choices(void) {
   char db[128], k64[1024], k_bad[1024], k_unknown[1024];
@@ -99,7 +146,9 @@ static void test_cached_choices(void) {
     const char *impl, *config;
   } want[] = {
       {GEMM(64), TK_CHOICE_CACHE, "reference", "parallel=0"},
-      {GEMM(80), TK_CHOICE_NEAREST, "reference", "parallel=0"},  /* other size, same family */
+      {GEMM(48), TK_CHOICE_NEAREST, "reference", "parallel=0"},  /* other size, same family */
+      {GEMM(80), TK_CHOICE_HEURISTIC, NULL, NULL},  /* same family, more rows per group */
+      {GEMM(256), TK_CHOICE_HEURISTIC, NULL, NULL}, /* same family, 4x: out of reach */
       {GEMM(64), TK_CHOICE_CACHE, "reference", "parallel=0"},    /* memo did not disturb it */
       {"grouped_gemm dtype=bf16 out=f32 layout=nn M=64 K=64 N=48 G=4", TK_CHOICE_HEURISTIC, NULL, NULL},
       {"grouped_gemm dtype=f32 out=f32 layout=tn M=64 K=64 N=48 G=4", TK_CHOICE_HEURISTIC, NULL, NULL},
@@ -381,8 +430,8 @@ static void *choose_many(void *arg) {
 static void test_memo_matches_key_path(void) {
   char db[128];
   snprintf(db, sizeof db, "%s/memo.db", tc_dir);
-  set_best(db, GEMM(64), "reference", "parallel=0");
-  set_best(db, GEMM(64) " strided=1", "reference", "parallel=1");
+  set_best(db, GEMM(128), "reference", "parallel=0");
+  set_best(db, GEMM(128) " strided=1", "reference", "parallel=1");
   set_best(db, "grouped_gemm dtype=bf16 out=f32 layout=nn M=64 K=64 N=48 G=4", "reference",
            "parallel=1");
   struct {
@@ -390,12 +439,12 @@ static void test_memo_matches_key_path(void) {
     tk_choice_source src;
     const char *config; /* NULL: the heuristic's */
   } want[] = {
-      {GEMM(64), TK_CHOICE_CACHE, "parallel=0"},
-      {GEMM(64) " strided=1", TK_CHOICE_CACHE, "parallel=1"},                  /* strides */
+      {GEMM(128), TK_CHOICE_CACHE, "parallel=0"},
+      {GEMM(128) " strided=1", TK_CHOICE_CACHE, "parallel=1"},                 /* strides */
       {"grouped_gemm dtype=bf16 out=f32 layout=nn M=64 K=64 N=48 G=4", TK_CHOICE_CACHE,
        "parallel=1"},                                                          /* dtype */
       {GEMM(80), TK_CHOICE_NEAREST, "parallel=0"},                             /* same family */
-      {GEMM(96), TK_CHOICE_NEAREST, "parallel=0"},
+      {GEMM(72), TK_CHOICE_NEAREST, "parallel=0"},
       {GEMM(80) " strided=1", TK_CHOICE_NEAREST, "parallel=1"},
       {"grouped_gemm dtype=f32 out=f32 layout=tn M=64 K=64 N=48 G=4", TK_CHOICE_HEURISTIC, NULL},
       {"grouped_gemm dtype=bf16 out=same layout=nn M=64 K=64 N=48 G=4", TK_CHOICE_HEURISTIC, NULL},
@@ -482,7 +531,7 @@ static void test_memo_matches_key_path(void) {
           jobs[t].mismatches);
   }
   /* A new tuned entry (M=80) reaches the shapes answered by nearest: M=80
-   * itself, and M=96, whose nearest it now is. */
+   * itself, and M=72, whose nearest it now is. */
   char k80[1024];
   key_of(GEMM(80), k80, sizeof k80);
   CHECK(tk_tuned_map_put(ctx->tuned, 0, k80, "reference", "parallel=1"), "put");
@@ -504,6 +553,7 @@ static void test_memo_matches_key_path(void) {
 int main(void) {
   tc_make_dir();
   test_key_distance();
+  test_key_reach();
   test_cached_choices();
   test_tune_on_miss();
   test_corrupt_cache();

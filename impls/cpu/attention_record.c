@@ -9,7 +9,10 @@ static const tk_param_def params[] = {
 static const tk_config_space space = TK_CONFIG_SPACE(tk_cpu_attn_config, params, tk_cpu_attn_valid);
 
 /* AVX-512 where it runs; the largest block_q that still gives every thread
- * 4 tasks; KV splits only when even block_q = 16 leaves threads idle. */
+ * 4 tasks; tiles of 4 row vectors with AVX-512's 32 vector registers, 2
+ * with AVX2's 16 (4 spill there: measured 1.3x slower for f32 on Zen 3,
+ * docs/perf/tuning.md); KV splits only when even block_q = 16 leaves
+ * threads idle. */
 static void heuristic(const tk_problem *p, const tk_device_info *dev, void *config) {
   static const int block_q[] = {16, 64, 128};
   const tk_attention_problem *a = &p->u.attention;
@@ -24,7 +27,7 @@ static void heuristic(const tk_problem *p, const tk_device_info *dev, void *conf
       break;
     }
   c->block_kv = 256;
-  c->mr = 4;
+  c->mr = c->isa == 512 ? 4 : 2;
   c->kv_split = heads * ((rows + 15) / 16) < threads && a->Tk >= 1024 ? 4 : 1;
 }
 
