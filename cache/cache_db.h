@@ -83,6 +83,13 @@ tk_status tk_cache_fail_sql(tk_cache *c, const char *what);
 /* Binds s as text, or NULL when s is NULL. Returns sqlite's code. */
 int tk_cache_bind_text(sqlite3_stmt *st, int i, const char *s);
 
+/* Binds m's candidate (device, op, key, impl, config) as ?1..?5. */
+void tk_cache_bind_candidate(sqlite3_stmt *st, int64_t device, const tk_cache_measurement *m);
+
+/* Binds m's candidate as ?1..?5 and its reading (result, reason, median,
+ * p20, p80, reps, max_err, measured_us) as ?6..?13. */
+void tk_cache_bind_measurement(sqlite3_stmt *st, int64_t device, const tk_cache_measurement *m);
+
 /* Steps st once. SQLITE_ROW leaves it positioned for reading; SQLITE_DONE
  * and errors reset it and clear its bindings. An error returns
  * tk_cache_fail_sql(c, what) in *status (TK_OK otherwise). */

@@ -37,20 +37,11 @@ static int tk_same_reading(const tk_staged *s, const tk_cache_measurement *m) {
          s->measured_us == m->measured_us && strcmp(s->reason, m->reason ? m->reason : "") == 0;
 }
 
-/* Binds (device, op, key, impl, config) as ?1..?5. */
-static void tk_bind_candidate(sqlite3_stmt *st, int64_t device, const tk_cache_measurement *m) {
-  sqlite3_bind_int64(st, 1, device);
-  tk_cache_bind_text(st, 2, m->op);
-  tk_cache_bind_text(st, 3, m->problem_key);
-  tk_cache_bind_text(st, 4, m->impl);
-  tk_cache_bind_text(st, 5, m->config);
-}
-
 /* The staged reading of m's candidate into *out; *found 0 when none. */
 static tk_status tk_stage_get(tk_cache *c, int64_t device, const tk_cache_measurement *m,
                               tk_staged *out, int *found) {
   sqlite3_stmt *st = c->st[TK_SQL_STAGE_GET];
-  tk_bind_candidate(st, device, m);
+  tk_cache_bind_candidate(st, device, m);
   tk_status s;
   *found = tk_cache_step(c, st, "reading a staged measurement", &s) == SQLITE_ROW;
   if (*found) {
@@ -73,15 +64,7 @@ static tk_status tk_stage_get(tk_cache *c, int64_t device, const tk_cache_measur
 static tk_status tk_stage_put(tk_cache *c, int64_t device, const tk_cache_measurement *m,
                               const char *file) {
   sqlite3_stmt *st = c->st[TK_SQL_STAGE_PUT];
-  tk_bind_candidate(st, device, m);
-  tk_cache_bind_text(st, 6, tk_cache_result_name(m->result));
-  tk_cache_bind_text(st, 7, m->reason ? m->reason : "");
-  sqlite3_bind_double(st, 8, m->median_ns); /* NAN binds as NULL */
-  sqlite3_bind_double(st, 9, m->p20_ns);
-  sqlite3_bind_double(st, 10, m->p80_ns);
-  sqlite3_bind_int64(st, 11, m->reps);
-  sqlite3_bind_double(st, 12, m->max_err);
-  sqlite3_bind_int64(st, 13, m->measured_us);
+  tk_cache_bind_measurement(st, device, m);
   tk_cache_bind_text(st, 14, file);
   return tk_cache_run(c, TK_SQL_STAGE_PUT, "staging a measurement");
 }

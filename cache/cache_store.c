@@ -36,19 +36,7 @@ static int tk_measurement_complete(const tk_cache_measurement *m) {
 tk_status tk_cache_put_measurement(tk_cache *c, int64_t device, const tk_cache_measurement *m,
                                    int force) {
   sqlite3_stmt *st = c->st[TK_SQL_RECORD];
-  sqlite3_bind_int64(st, 1, device);
-  tk_cache_bind_text(st, 2, m->op);
-  tk_cache_bind_text(st, 3, m->problem_key);
-  tk_cache_bind_text(st, 4, m->impl);
-  tk_cache_bind_text(st, 5, m->config);
-  tk_cache_bind_text(st, 6, tk_cache_result_name(m->result));
-  tk_cache_bind_text(st, 7, m->reason ? m->reason : "");
-  sqlite3_bind_double(st, 8, m->median_ns); /* NAN binds as NULL */
-  sqlite3_bind_double(st, 9, m->p20_ns);
-  sqlite3_bind_double(st, 10, m->p80_ns);
-  sqlite3_bind_int64(st, 11, m->reps);
-  sqlite3_bind_double(st, 12, m->max_err);
-  sqlite3_bind_int64(st, 13, m->measured_us);
+  tk_cache_bind_measurement(st, device, m);
   sqlite3_bind_int(st, 14, force);
   return tk_cache_run(c, TK_SQL_RECORD, "storing a measurement");
 }

@@ -16,6 +16,26 @@ int tk_cache_bind_text(sqlite3_stmt *st, int i, const char *s) {
   return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
+void tk_cache_bind_candidate(sqlite3_stmt *st, int64_t device, const tk_cache_measurement *m) {
+  sqlite3_bind_int64(st, 1, device);
+  tk_cache_bind_text(st, 2, m->op);
+  tk_cache_bind_text(st, 3, m->problem_key);
+  tk_cache_bind_text(st, 4, m->impl);
+  tk_cache_bind_text(st, 5, m->config);
+}
+
+void tk_cache_bind_measurement(sqlite3_stmt *st, int64_t device, const tk_cache_measurement *m) {
+  tk_cache_bind_candidate(st, device, m);
+  tk_cache_bind_text(st, 6, tk_cache_result_name(m->result));
+  tk_cache_bind_text(st, 7, m->reason ? m->reason : "");
+  sqlite3_bind_double(st, 8, m->median_ns); /* NAN binds as NULL */
+  sqlite3_bind_double(st, 9, m->p20_ns);
+  sqlite3_bind_double(st, 10, m->p80_ns);
+  sqlite3_bind_int64(st, 11, m->reps);
+  sqlite3_bind_double(st, 12, m->max_err);
+  sqlite3_bind_int64(st, 13, m->measured_us);
+}
+
 void tk_cache_done(sqlite3_stmt *st) {
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
