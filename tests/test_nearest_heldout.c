@@ -4,7 +4,7 @@
  *   - the bench suite's large shapes (8x the quick suite's rows and more),
  *     which are out of reach of every quick shape (key_distance.h), so the
  *     automatic choice must be the heuristic itself (asserted, not timed);
- *   - shapes within reach of a quick shape (2x in each size), where the
+ *   - shapes within reach of a quick shape (key_distance.h), where the
  *     automatic choice is the nearest entry: timed against impl=cpu (the
  *     heuristic) in one run, interleaved, medians of 9, and the automatic
  *     choice must be at least 0.95x as fast. A noisy, shared machine can
@@ -43,17 +43,18 @@ static const char *const far_specs[] = {
     "attention dtype=bf16 B=1 Tq=2048 Tk=2048 Hq=32 Hkv=8 D=128 causal=1",
     "attention dtype=f32 B=1 Tq=1024 Tk=1024 Hq=16 Hkv=4 D=128 causal=0",
     "moe_unpermute dtype=bf16 T=4096 H=2048 k=8 E=128 align=16",
+    "attention dtype=bf16 B=1 Tq=512 Tk=512 Hq=32 Hkv=8 D=128 causal=1",
 };
 
-/* Held out, within reach of a quick shape: attention with 2x or 1.5x the
- * tokens, grouped GEMMs with the layer's K and N and fewer rows per group
+/* Held out, within reach of a quick shape: attention with 1.25x or 1.33x
+ * the tokens (2x is out of reach: the last far shape), grouped GEMMs with the layer's K and N and fewer rows per group
  * (key_distance.h). */
 static const char *const near_specs[] = {
     "grouped_gemm dtype=f32 out=f32 layout=nn M=384 K=512 N=512 G=8 sizes=balanced",
     "grouped_gemm dtype=bf16 out=same layout=nn M=384 K=1024 N=384 G=8 sizes=zipf",
     "grouped_gemm dtype=bf16 out=f32 layout=nn M=256 K=512 N=256 G=96 sizes=zipf empty=16",
-    "attention dtype=bf16 B=1 Tq=512 Tk=512 Hq=32 Hkv=8 D=128 causal=1",
-    "attention dtype=f32 B=1 Tq=384 Tk=384 Hq=16 Hkv=4 D=128 causal=0",
+    "attention dtype=bf16 B=1 Tq=320 Tk=320 Hq=32 Hkv=8 D=128 causal=1",
+    "attention dtype=f32 B=1 Tq=256 Tk=256 Hq=16 Hkv=4 D=128 causal=0",
 };
 
 #define N_OF(a) (int)(sizeof a / sizeof a[0])

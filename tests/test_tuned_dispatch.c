@@ -96,10 +96,12 @@ static void test_key_reach(void) {
   CHECK(!reach(GG("M=512,K=512,N=512,G=32"), base), "G 4x");
   CHECK(reach(GG("M=0,K=64,N=64,G=1"), GG("M=1,K=64,N=64,G=1")), "zero sizes compare on 1 + value");
   CHECK(!reach(GG("M=0,K=64,N=64,G=1"), GG("M=3,K=64,N=64,G=1")), "0 and 3: 4x on 1 + value");
-  CHECK(reach(ATT("B=1,Tq=512,Tk=512"), ATT("B=1,Tq=256,Tk=256")), "attention twice the tokens");
+  CHECK(reach(ATT("B=1,Tq=384,Tk=384"), ATT("B=1,Tq=256,Tk=256")), "attention 1.5x the tokens");
+  CHECK(!reach(ATT("B=1,Tq=512,Tk=512"), ATT("B=1,Tq=256,Tk=256")), "attention twice the tokens");
   CHECK(!reach(base, "grouped_gemm:dtype=bf16,out=f32,layout=nn,M=512,K=512,N=512,G=8,strides=contig"),
         "other dtype");
-  CHECK(reach(ATT("B=1,Tq=256,Tk=256"), ATT("B=2,Tq=512,Tk=512")), "attention 2x");
+  CHECK(reach(ATT("B=1,Tq=256,Tk=256"), ATT("B=2,Tq=320,Tk=320")), "attention: B 2x, tokens 1.25x");
+  CHECK(!reach(ATT("B=1,Tq=256,Tk=256"), ATT("B=1,Tq=256,Tk=512")), "attention: Tk 2x");
   CHECK(!reach(ATT("B=1,Tq=256,Tk=256"), ATT("B=1,Tq=1,Tk=256")), "decode is not prefill");
   CHECK(!reach(ATT("B=1,Tq=256,Tk=256"), ATT("B=1,Tq=128,Tk=512")), "Tq/Tk 4x");
   CHECK(reach(PAGED("P=125,S=4,max_pages=65,Tq_total=67"), PAGED("P=200,S=6,max_pages=65,Tq_total=100")),
