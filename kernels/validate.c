@@ -158,7 +158,12 @@ static tk_status take_shape(const tk_validator *v, const char *name, const DLTen
   return TK_OK;
 }
 
-/* Checks user strides: the addressed span fits int64 (in bytes too); for
+/* The most bytes one tensor's strides may span: no process addresses more
+ * (x86-64 with 5-level paging: 2^57 in all, half of it user space). */
+#define TK_MAX_SPAN_BYTES ((int64_t)1 << 56)
+
+/* Checks user strides: the addressed span fits int64 and an address space
+ * (in bytes); for
  * outputs strides are >= 0 and no two elements share an address. */
 static tk_status check_strides(const tk_validator *v, const char *name, int is_output,
                                tk_tensor *out) {
@@ -179,6 +184,10 @@ static tk_status check_strides(const tk_validator *v, const char *name, int is_o
       !tk_mul_fits(span, tk_dtype_size(out->dtype), &span))
     return tk_fail(TK_ERR_INVALID_ARGUMENT, "%s: %s has strides whose span overflows int64", v->op,
                    name);
+  if (span > TK_MAX_SPAN_BYTES)
+    return tk_fail(TK_ERR_INVALID_ARGUMENT,
+                   "%s: %s has strides spanning %lld bytes, more than any address space (2^56)",
+                   v->op, name, (long long)span);
   if (!is_output) return TK_OK;
   /* dims of extent > 1 by increasing stride: each stride must pass the
    * largest offset the smaller dims reach */

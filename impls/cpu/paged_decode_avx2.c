@@ -67,8 +67,10 @@ static inline void convert_step_dt(const tk_paged_task *t, const char *const *sr
   int64_t nb = t->dec_keys;
   for (int64_t k = 0; k < nk; k++)
     for (int64_t h = 0; h < t->nh; h++) {
-      convert_row(kf + (h * nb + k) * t->dp, src_k[k] + h * t->k_head, t->D, t->dp, t->k_d, dt);
-      convert_row(vf + (h * nb + k) * t->dvp, src_v[k] + h * t->v_head, t->Dv, t->dvp, t->v_d, dt);
+      const char *ks = src_k[k] ? src_k[k] + h * t->k_head : NULL;
+      const char *vs = src_v[k] ? src_v[k] + h * t->v_head : NULL;
+      convert_row(kf + (h * nb + k) * t->dp, ks, t->D, t->dp, t->k_d, dt);
+      convert_row(vf + (h * nb + k) * t->dvp, vs, t->Dv, t->dvp, t->v_d, dt);
     }
 }
 
@@ -98,8 +100,10 @@ static void find_rows(const tk_paged_task *t, int64_t c0, int64_t nk, step_rows 
       slot = 0;
       page = t->table[++pi * t->table_step];
     }
-    r->k[k] = t->k + page * t->k_page + slot * t->k_key;
-    r->v[k] = t->v + page * t->v_page + slot * t->v_key;
+    /* a cache of empty rows (D or Dv 0) holds no data: its pointer may be
+     * NULL and its strides anything, so no row address is formed */
+    r->k[k] = t->k && t->D ? t->k + (page * t->k_page + slot * t->k_key) : NULL;
+    r->v[k] = t->v && t->Dv ? t->v + (page * t->v_page + slot * t->v_key) : NULL;
     r->ks[k] = page * t->ks_page + slot * t->ks_key;
     r->vs[k] = page * t->vs_page + slot * t->vs_key;
   }
@@ -109,8 +113,8 @@ static void find_rows(const tk_paged_task *t, int64_t c0, int64_t nk, step_rows 
 static void prefetch_rows(const tk_paged_task *t, const step_rows *r, int64_t nk) {
   int64_t kb = (t->nh - 1) * t->k_head + t->D * t->k_d, vb = (t->nh - 1) * t->v_head + t->Dv * t->v_d;
   for (int64_t k = 0; k < nk; k++) {
-    for (int64_t o = 0; o < kb; o += 64) _mm_prefetch(r->k[k] + o, _MM_HINT_T2);
-    for (int64_t o = 0; o < vb; o += 64) _mm_prefetch(r->v[k] + o, _MM_HINT_T2);
+    for (int64_t o = 0; r->k[k] && o < kb; o += 64) _mm_prefetch(r->k[k] + o, _MM_HINT_T2);
+    for (int64_t o = 0; r->v[k] && o < vb; o += 64) _mm_prefetch(r->v[k] + o, _MM_HINT_T2);
   }
 }
 

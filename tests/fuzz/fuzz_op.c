@@ -183,7 +183,8 @@ static void layout(fz_in *in, fz_case *k, int i) {
 
 /* Breaks the call one way, if the chosen way applies; 1 when it did. */
 static int break_one(fz_in *in, fz_case *k, int kind) {
-  static const DLDataType bad_types[] = {{kDLFloat, 64, 1}, {kDLInt, 8, 1},   {kDLUInt, 32, 1},
+  /* dtypes no tensor of any op takes (int8 is now a paged cache's) */
+  static const DLDataType bad_types[] = {{kDLFloat, 64, 1}, {kDLUInt, 8, 1},  {kDLUInt, 32, 1},
                                          {kDLFloat, 32, 2}, {kDLBfloat, 32, 1}, {kDLInt, 64, 1},
                                          {kDLFloat, 8, 1},  {kDLInt, 16, 1}};
   static const int bad_devices[] = {0, kDLOpenCL, kDLVulkan, kDLMetal, kDLROCM, kDLCUDAManaged, 99};
