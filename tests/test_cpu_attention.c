@@ -30,8 +30,10 @@ static const char *const PAGED_CONFIGS[] = {
     "isa=256,block_q=64,block_kv=64,mr=2,kv_split=1,decode=1,dec_keys=16",
     "isa=256,block_q=16,block_kv=64,mr=2,kv_split=8,decode=1,dec_keys=32,dec_pf=1",
     "isa=256,block_q=64,block_kv=256,mr=4,kv_split=2,decode=0,dec_keys=16",
+    "isa=256,block_q=64,block_kv=64,mr=2,kv_split=2,decode=1,dec_keys=8,dec_pf=1",
 };
-#define N_CFG 5
+#define N_ATTN_CFG (int)(sizeof ATTN_CONFIGS / sizeof *ATTN_CONFIGS)
+#define N_PAGED_CFG (int)(sizeof PAGED_CONFIGS / sizeof *PAGED_CONFIGS)
 
 /* Runs spec in every config (those the CPU allows) on ctx2 (2 threads):
  * each within tolerance of the reference; the first config also on ctx1
@@ -43,9 +45,10 @@ static void check_spec(tk_context *ctx1, tk_context *ctx2, const char *spec) {
   CHECK(st == TK_OK, "%s: %s", spec, err);
   if (st != TK_OK) return;
   CHECK_OK(tk_case_prepare_expected(c, ctx2));
-  const char *const *cfgs = tk_case_op(c) == TK_OP_ATTENTION ? ATTN_CONFIGS : PAGED_CONFIGS;
+  int attn = tk_case_op(c) == TK_OP_ATTENTION;
+  const char *const *cfgs = attn ? ATTN_CONFIGS : PAGED_CONFIGS;
   int ran = 0;
-  for (int i = 0; i < N_CFG; i++) {
+  for (int i = 0; i < (attn ? N_ATTN_CFG : N_PAGED_CFG); i++) {
     tk_call_options o = {"cpu", cfgs[i]};
     st = tk_case_run(c, ctx2, &o);
     if (st == TK_ERR_INVALID_ARGUMENT && strstr(tk_last_error(), "config: invalid")) continue;
@@ -89,11 +92,18 @@ static const char *const SPECS[] = {
     "paged_attention dtype=bf16 Hq=8 Hkv=8 D=128 page=16 decode=3 prefill=0 kvmax=700 kv_lens=700",
     "paged_attention dtype=f32 Hq=64 Hkv=8 D=64 page=16 decode=2 prefill=0 kvmax=500",
     "paged_attention dtype=bf16 Hq=12 Hkv=4 D=72 Dv=40 page=16 decode=3 prefill=2 qlen=5 kvmax=300 window=50",
+    /* rows read in place: bf16 pairs with Dv not a multiple of 64, GQA of 3 */
+    "paged_attention dtype=bf16 Hq=6 Hkv=3 D=96 Dv=80 page=16 decode=3 prefill=0 kvmax=400",
+    "paged_attention dtype=f16 Hq=6 Hkv=2 D=48 page=5 decode=2 prefill=1 qlen=12 kvmax=250 window=40",
     /* 8-bit caches: per-token and per-tensor scales, decode and prefill */
     "paged_attention dtype=bf16 Hq=32 Hkv=8 D=128 page=16 decode=3 prefill=0 kvmax=1000 kv=fp8",
     "paged_attention dtype=f16 Hq=4 Hkv=2 D=64 page=16 decode=2 prefill=1 qlen=30 kvmax=400 kv=i8",
     "paged_attention dtype=f32 Hq=4 Hkv=4 D=40 page=7 decode=2 prefill=1 qlen=9 kvmax=300 kv=fp8 kvscale=tensor softcap=5",
     "paged_attention dtype=bf16 Hq=8 Hkv=1 D=128 page=1 decode=2 prefill=0 kvmax=200 kv=i8 kvscale=tensor window=30",
+    /* fp8 read in place (the 2^120 split between queries, scales and sums):
+     * MHA with a softcap, GQA of 3 in a mixed call */
+    "paged_attention dtype=bf16 Hq=8 Hkv=8 D=64 Dv=32 page=16 decode=2 prefill=0 kvmax=900 kv=fp8 softcap=30",
+    "paged_attention dtype=f16 Hq=6 Hkv=2 D=48 page=5 decode=2 prefill=1 qlen=12 kvmax=250 kv=fp8 window=40",
 };
 
 /* ---------------------------------------------------------------- hand-built */

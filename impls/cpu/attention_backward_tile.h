@@ -21,9 +21,9 @@
 #include <string.h>
 
 #include "impls/cpu/attention_backward_engine.h"
+#include "impls/cpu/inline.h"
 #include "runtime/half.h"
 
-#define TK_INLINE static inline __attribute__((always_inline))
 
 /* ---------------------------------------------------------------- products */
 

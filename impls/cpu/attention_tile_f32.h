@@ -21,9 +21,9 @@
 #include <string.h>
 
 #include "impls/cpu/attention_engine.h"
+#include "impls/cpu/inline.h"
 #include "runtime/half.h"
 
-#define TK_INLINE static inline __attribute__((always_inline))
 
 /* S^T[j][0..NV*VL) = K[j] . Q^T for the nj (<= NJ) keys at k (rows k_key
  * bytes apart, float32, contiguous); qt: query columns, pad floats apart. */

@@ -11,19 +11,19 @@
 
 /* 1 when every row of t (rows of H elements of dtype d) starts where its
  * first does modulo 64 bytes, so one head brings all to a line boundary. */
-INLINE int rows_share_lines(const tk_tensor *t, int64_t H, int64_t es) {
+TK_INLINE int rows_share_lines(const tk_tensor *t, int64_t H, int64_t es) {
   return t->shape[0] <= 1 || (t->stride[0] * es) % 64 == 0 || H == 0;
 }
 
 /* Elements of the head that brings row p to a 64-byte boundary (<= H). */
-INLINE int64_t head_elems(const char *p, int64_t H, int64_t es) {
+TK_INLINE int64_t head_elems(const char *p, int64_t H, int64_t es) {
   int64_t h = (int64_t)((64 - ((uintptr_t)p & 63)) & 63) / es;
   return h < H ? h : H;
 }
 
 /* Token t's slots as the scatter reads them: the forward's rows at
  * dest[t, s] (NULL without d_weights) and the weights. */
-INLINE void load_bwd_slots(const tk_moe_unpermute_backward_problem *p, int64_t t, token_slots *ts) {
+TK_INLINE void load_bwd_slots(const tk_moe_unpermute_backward_problem *p, int64_t t, token_slots *ts) {
   const int dw = p->d_weights.present;
   for (int64_t s = 0; s < p->k; s++) {
     ts->row[s] = dw ? (const char *)tk_at(&p->rows, tk_load_i32(&p->dest, t, s), 0, 0, 0) : NULL;
@@ -33,7 +33,7 @@ INLINE void load_bwd_slots(const tk_moe_unpermute_backward_problem *p, int64_t t
 
 /* Columns [h, h + n) of a token (n <= LANES): w * dout into each slot's
  * d_rows row, and with dw dout * rows into the slot's accumulator. */
-INLINE void scatter_partial(const char *g, char *const *dst, const token_slots *ts, int64_t k,
+TK_INLINE void scatter_partial(const char *g, char *const *dst, const token_slots *ts, int64_t k,
                             tk_dtype d, int64_t h, int64_t n, int dw, vec *acc) {
   const int64_t es = tk_dtype_size(d);
   const vec gv = VLOAD_N(g + h * es, d, n);
@@ -45,7 +45,7 @@ INLINE void scatter_partial(const char *g, char *const *dst, const token_slots *
 
 /* Columns [h, h + LANES * nv) of a token (nv constant after inlining), as
  * scatter_partial. */
-INLINE void scatter_block(const char *g, char *const *dst, const token_slots *ts, int64_t k,
+TK_INLINE void scatter_block(const char *g, char *const *dst, const token_slots *ts, int64_t k,
                           tk_dtype d, int64_t h, int nv, int dw, int stream, vec *acc) {
   const int64_t es = tk_dtype_size(d);
   vec gv[BLOCK_VECS];
@@ -74,7 +74,7 @@ INLINE void scatter_block(const char *g, char *const *dst, const token_slots *ts
  * to the first row's 64-byte boundary when streaming, blocks (prefetching
  * the forward's rows further along, as unpermute does), single vectors,
  * a tail. */
-INLINE void scatter_token(const tk_moe_unpermute_backward_problem *p, tk_dtype d, int64_t t,
+TK_INLINE void scatter_token(const tk_moe_unpermute_backward_problem *p, tk_dtype d, int64_t t,
                           const token_slots *cur, const token_slots *next, int stream) {
   const int64_t es = tk_dtype_size(d), H = p->H, k = p->k;
   const int dw = p->d_weights.present;
@@ -104,7 +104,7 @@ INLINE void scatter_token(const tk_moe_unpermute_backward_problem *p, tk_dtype d
 }
 
 /* Tokens [t0, t1) in dtype d (constant after inlining). */
-INLINE void scatter_tokens(const tk_moe_unpermute_backward_problem *p, tk_dtype d, int64_t t0,
+TK_INLINE void scatter_tokens(const tk_moe_unpermute_backward_problem *p, tk_dtype d, int64_t t0,
                            int64_t t1, int stream) {
   token_slots slots[2];
   if (t0 < t1) load_bwd_slots(p, t0, &slots[0]);
@@ -134,7 +134,7 @@ void SCATTER_TOKENS(const tk_moe_unpermute_backward_problem *p, int64_t t0, int6
 
 /* Row r = the float32 sum over its slots slots[0..n) (t * k + s, in slot
  * order) of w * dout[t], zero when n = 0. */
-INLINE void gather_row(const tk_moe_unpermute_backward_problem *p, tk_dtype d, int64_t r,
+TK_INLINE void gather_row(const tk_moe_unpermute_backward_problem *p, tk_dtype d, int64_t r,
                        const int64_t *slots, int64_t n) {
   const int64_t es = tk_dtype_size(d), H = p->H;
   char *out = tk_at(&p->d_rows, r, 0, 0, 0);

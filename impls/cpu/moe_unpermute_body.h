@@ -13,9 +13,8 @@
  *                          to LANES elements)
  *   REDUCE_TOKENS          the name of the function to define
  */
+#include "impls/cpu/inline.h"
 #include "impls/cpu/moe_cpu.h"
-
-#define INLINE static inline __attribute__((always_inline))
 
 /* Vectors per block of the main loop. */
 enum { BLOCK_VECS = 8 };
@@ -27,7 +26,7 @@ typedef struct {
 } token_slots;
 
 /* Fills *ts for token t (k <= TK_MOE_MAX_SLOTS); weight 1 without weights. */
-INLINE void load_slots(const tk_moe_unpermute_problem *p, int64_t t, token_slots *ts) {
+TK_INLINE void load_slots(const tk_moe_unpermute_problem *p, int64_t t, token_slots *ts) {
   for (int64_t s = 0; s < p->k; s++) {
     ts->row[s] = (const char *)tk_at(&p->rows, tk_load_i32(&p->dest, t, s), 0, 0, 0);
     ts->w[s] = p->weights.present ? *(const float *)tk_at(&p->weights, t, s, 0, 0) : 1.0f;
@@ -36,7 +35,7 @@ INLINE void load_slots(const tk_moe_unpermute_problem *p, int64_t t, token_slots
 
 /* Out elements [h, h + LANES * nv) of the token (nv constant after
  * inlining). */
-INLINE void reduce_block(const token_slots *ts, int64_t k, tk_dtype d, int64_t h, int nv, char *out,
+TK_INLINE void reduce_block(const token_slots *ts, int64_t k, tk_dtype d, int64_t h, int nv, char *out,
                          int stream) {
   const int64_t es = tk_dtype_size(d);
   vec acc[BLOCK_VECS];
@@ -55,7 +54,7 @@ INLINE void reduce_block(const token_slots *ts, int64_t k, tk_dtype d, int64_t h
 }
 
 /* Out elements [h, h + n) of the token, n <= LANES. */
-INLINE void reduce_partial(const token_slots *ts, int64_t k, tk_dtype d, int64_t h, int64_t n,
+TK_INLINE void reduce_partial(const token_slots *ts, int64_t k, tk_dtype d, int64_t h, int64_t n,
                            char *out) {
   const int64_t es = tk_dtype_size(d);
   vec acc = VZERO();
@@ -67,7 +66,7 @@ INLINE void reduce_partial(const token_slots *ts, int64_t k, tk_dtype d, int64_t
 /* Prefetches into L1, for the block of n elements at column h, the same
  * block `ahead` bytes further along the token's rows, continuing into the
  * next token's rows (next may be NULL). */
-INLINE void prefetch_ahead(const token_slots *cur, const token_slots *next, int64_t k, int64_t H,
+TK_INLINE void prefetch_ahead(const token_slots *cur, const token_slots *next, int64_t k, int64_t H,
                            int64_t es, int64_t ahead, int64_t h, int64_t n) {
   int64_t at = h + ahead / es;
   const token_slots *ts = cur;
@@ -82,7 +81,7 @@ INLINE void prefetch_ahead(const token_slots *cur, const token_slots *next, int6
 
 /* Token t: a head up to out's 64-byte boundary when streaming, blocks (each
  * prefetching further along the rows), single vectors, a tail. */
-INLINE void reduce_token(const tk_moe_unpermute_problem *p, tk_dtype d, int64_t t,
+TK_INLINE void reduce_token(const tk_moe_unpermute_problem *p, tk_dtype d, int64_t t,
                          const token_slots *cur, const token_slots *next, int stream) {
   const int64_t es = tk_dtype_size(d), H = p->H, k = p->k;
   /* 16 KiB / k per row, 1 to 8 KiB: enough lines in flight for k streams;
@@ -109,7 +108,7 @@ INLINE void reduce_token(const tk_moe_unpermute_problem *p, tk_dtype d, int64_t 
 }
 
 /* Tokens [t0, t1) in dtype d (constant after inlining). */
-INLINE void reduce_tokens(const tk_moe_unpermute_problem *p, tk_dtype d, int64_t t0, int64_t t1,
+TK_INLINE void reduce_tokens(const tk_moe_unpermute_problem *p, tk_dtype d, int64_t t0, int64_t t1,
                           int stream) {
   token_slots slots[2];
   if (t0 < t1) load_slots(p, t0, &slots[0]);

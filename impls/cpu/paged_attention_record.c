@@ -32,26 +32,34 @@ static int paged_valid(const tk_problem *p, const void *config, char *why, size_
 static const tk_config_space space = TK_CONFIG_SPACE(tk_cpu_paged_config, params, paged_valid);
 
 /* Decode-like calls (mean q_len <= TK_PAGED_DECODE_MAX_Q) and 8-bit caches:
- * the decode kernel (AVX2), steps of 16 keys, hardware prefetch only (the
- * software prefetch measured slower on Zen 3); else the engine with
- * AVX-512 where it runs. One task per (sequence, kv head) holds a GQA group
- * of up to 64 rows (block_q 64); KV splits when those tasks are fewer than
- * twice the threads and the sequences long. */
+ * the decode kernel (AVX2), steps of 16 keys; software prefetch of the
+ * next step's rows where each K row feeds two query rows or more (GQA: the
+ * fold is slow enough for the hardware prefetchers to fall behind; with
+ * one row per head, MHA, the cache streams in memory order and the
+ * prefetches only crowd the load queue: docs/cpu-attention.md). Else the
+ * engine with AVX-512 where it runs, one task per (sequence, kv head)
+ * holding a GQA group of up to 64 rows (block_q 64). KV splits when the
+ * tasks are fewer than twice the threads and the sequences long: the
+ * decode kernel's tasks are (sequence, block of 64 / G positions) with
+ * every kv head, the engine's (block of 64 rows, kv head). */
 static void heuristic(const tk_problem *p, const tk_device_info *dev, void *config) {
   const tk_paged_attention_problem *a = &p->u.paged_attention;
   tk_cpu_paged_config *c = config;
   int threads = tk_cpu_attn_threads(dev);
-  int64_t tasks = (a->Tq_total * (a->Hq / a->Hkv) + 63) / 64 * a->Hkv; /* at least */
-  int64_t max_kv = a->max_pages * a->page_size;
+  int64_t G = a->Hq / a->Hkv, max_kv = a->max_pages * a->page_size;
   *c = (tk_cpu_paged_config){.isa = tk_cpu_attn_best_isa(), .block_q = 64, .block_kv = 256,
-                             .mr = 4, .decode = 1, .dec_keys = 16, .dec_pf = 0};
+                             .mr = 4, .decode = 1, .dec_keys = 16, .dec_pf = G >= 2};
+  int decode = tk_cpu_paged_takes_decode(a, c);
+  int64_t tasks = decode ? (a->Tq_total * G + 63) / 64 > a->S ? (a->Tq_total * G + 63) / 64 : a->S
+                         : (a->Tq_total * G + 63) / 64 * a->Hkv; /* at least */
   c->kv_split = tasks >= 2 * threads || max_kv < 512 ? 1 : tasks >= threads ? 2 : 8;
-  if (tk_cpu_paged_takes_decode(a, c)) {
+  if (decode) {
     c->isa = 256;
     c->block_kv = 64;
     c->mr = 2;
   } else {
     c->decode = 0;
+    c->dec_pf = 0;
   }
 }
 

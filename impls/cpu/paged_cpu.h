@@ -23,7 +23,7 @@ typedef struct {
   int decode;   /* 1: 16/32-bit caches whose sequences all have <= TK_PAGED_DECODE_MAX_Q
                  * queries take the decode kernel; 0: the engine. 8-bit caches always
                  * take the decode kernel. */
-  int dec_keys; /* decode: keys converted to float and folded per step (multiple of 8) */
+  int dec_keys; /* decode: keys folded per step (multiple of 8) */
   int dec_pf;   /* decode: 1 = software prefetch of the next head's K/V rows */
 } tk_cpu_paged_config;
 
@@ -44,20 +44,21 @@ tk_status tk_cpu_paged_attention(const tk_paged_attention_problem *p, const tk_c
 int tk_cpu_paged_takes_decode(const tk_paged_attention_problem *p, const tk_cpu_paged_config *c);
 
 /* The decode kernel: tasks of (sequence, block of query positions, key
- * part) holding every kv head, so the cache is read as it lies in memory
- * (all heads of a token are adjacent); each task converts every K/V row it
- * reads to float once and folds it into all the rows of its kv head (the
- * GQA group's query heads at each position) with an online softmax; parts
- * merge by log-sum-exp. Any q_len; any cache dtype. */
+ * part) holding every kv head; each step of a task reads every K/V row of
+ * its keys once (in place for bf16/f32, else converted to float once) and
+ * folds it into all the rows of its kv head (the GQA group's query heads at
+ * each position) with an online softmax; parts merge by log-sum-exp. Any
+ * q_len; any cache dtype. */
 tk_status tk_cpu_paged_decode(const tk_paged_attention_problem *p, const tk_cpu_paged_config *c,
                               tk_pool *pool);
 
 /* One task of the decode kernel: for each of nh kv heads h, rows [0, n)
  * (row r = position * G + head in group) of queries q + h * n * dp (float,
- * [n][dp], already multiplied by c_logit) against keys [kb, ke) of one
+ * [n][dp], already multiplied by c_logit, in tk_paged_task_pairs order)
+ * against keys [kb, ke) of one
  * sequence. Row r sees key j when lo[r] <= j <= hi[r]. */
 typedef struct {
-  int64_t nh, n, D, Dv, dp, dvp; /* heads, rows per head; head sizes and their rounding up to 8 */
+  int64_t nh, n, D, Dv, dp, dvp; /* heads, rows per head; head sizes and their rounding up to 16 */
   const float *q;
   const int32_t *lo, *hi;
   int64_t kb, ke;
@@ -80,6 +81,15 @@ typedef struct {
 typedef struct {
   float *acc, *m, *l;
 } tk_paged_partial;
+
+/* 1 when t takes its queries and gives its accumulators in pair order:
+ * within each 16 elements the 8 even ones, then the 8 odd ones (a bf16
+ * cache read in place); 0: in element order. */
+int tk_paged_task_pairs(const tk_paged_task *t);
+
+/* The factor t's queries carry beyond c_logit (a power of 2; not 1 only
+ * where t reads an fp8 cache as 2^-120 times its values). */
+float tk_paged_task_q_gain(const tk_paged_task *t);
 
 /* Floats of worker scratch tk_paged_task_avx2 needs for t. */
 int64_t tk_paged_task_scratch(const tk_paged_task *t);

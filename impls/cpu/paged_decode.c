@@ -22,7 +22,8 @@ typedef struct {
   const tk_paged_attention_problem *p;
   const tk_cpu_paged_config *c;
   int64_t G, nsplit, dp, dvp, nb; /* nb: keys per step */
-  float c_logit, c_cap;
+  int pairs;              /* queries and accumulators in pair order (tk_paged_task_pairs) */
+  float c_logit, c_cap;   /* c_logit includes tk_paged_task_q_gain */
   const dgroup *groups;
   float *scratch;         /* per worker: worker_floats */
   int64_t worker_floats;
@@ -31,6 +32,13 @@ typedef struct {
 } decode_job;
 
 static int64_t round8(int64_t x) { return (x + 7) & ~(int64_t)7; }
+static int64_t round16(int64_t x) { return (x + 15) & ~(int64_t)15; }
+
+/* Where element d of a row lies in a query or accumulator row (pairs: the
+ * even elements of each 16, then the odd ones). */
+static int64_t slot(int64_t d, int pairs) {
+  return pairs ? (d & ~(int64_t)15) + ((d & 1) << 3) + ((d & 15) >> 1) : d;
+}
 
 /* n floats, 64-byte aligned (the size rounded up to whole lines). */
 static float *alloc_floats(int64_t n) {
@@ -72,13 +80,34 @@ static void write_row(const decode_job *job, const dgroup *g, int64_t first, int
   int64_t pos = g->pos0 + r / job->G, h = hkv * job->G + r % job->G;
   float inv = l > 0 ? 1.0f / l : 0.0f;
   for (int64_t d = 0; d < p->Dv; d++)
-    tk_store_f32(tk_at(&p->out, first + pos, h, d, 0), p->out.dtype, acc[d] * inv);
+    tk_store_f32(tk_at(&p->out, first + pos, h, d, 0), p->out.dtype, acc[slot(d, job->pairs)] * inv);
 }
 
 /* Per-task layout inside a worker's scratch or a part: acc [n][dvp], m, l
  * (n rows: every kv head's). */
 static tk_paged_partial partial_at(float *base, int64_t n, int64_t dvp) {
   return (tk_paged_partial){base, base + n * dvp, base + n * dvp + round8(n)};
+}
+
+/* The task fields every task of p shares: sizes, cache and scale
+ * layouts (a task adds its queries, keys, table row and softcap). */
+static tk_paged_task task_shape(const tk_paged_attention_problem *p, int64_t n, int64_t dp,
+                                int64_t dvp, int nb) {
+  int64_t es = tk_dtype_size(p->k_cache.dtype);
+  const tk_tensor *ks = &p->k_scale, *vs = &p->v_scale;
+  int tok_k = ks->present && ks->ndim == 3, tok_v = vs->present && vs->ndim == 3;
+  return (tk_paged_task){
+      .nh = p->Hkv, .n = n, .D = p->D, .Dv = p->Dv, .dp = dp, .dvp = dvp,
+      .table_step = p->block_table.stride[1], .page_size = p->page_size, .k = p->k_cache.data,
+      .v = p->v_cache.data, .k_page = p->k_cache.stride[0] * es,
+      .k_key = p->k_cache.stride[1] * es, .k_head = p->k_cache.stride[2] * es,
+      .v_page = p->v_cache.stride[0] * es, .v_key = p->v_cache.stride[1] * es,
+      .v_head = p->v_cache.stride[2] * es, .k_d = p->k_cache.stride[3] * es,
+      .v_d = p->v_cache.stride[3] * es, .kv_dtype = p->k_cache.dtype,
+      .k_scale = ks->present ? ks->data : NULL, .v_scale = vs->present ? vs->data : NULL,
+      .ks_page = tok_k ? ks->stride[0] : 0, .ks_key = tok_k ? ks->stride[1] : 0,
+      .ks_head = tok_k ? ks->stride[2] : 0, .vs_page = tok_v ? vs->stride[0] : 0,
+      .vs_key = tok_v ? vs->stride[1] : 0, .vs_head = tok_v ? vs->stride[2] : 0, .dec_keys = nb};
 }
 
 /* One (group, part) task. */
@@ -100,9 +129,9 @@ static void decode_task(void *arg, int64_t task, int worker) {
       int64_t pos = g->pos0 + r / job->G, hq = h * job->G + r % job->G;
       float *qr = q + (h * n + r) * job->dp;
       for (int64_t d = 0; d < job->dp; d++)
-        qr[d] = d < p->D
-                    ? tk_load_f32(tk_at(&p->q, first + pos, hq, d, 0), p->q.dtype) * job->c_logit
-                    : 0.0f;
+        qr[slot(d, job->pairs)] =
+            d < p->D ? tk_load_f32(tk_at(&p->q, first + pos, hq, d, 0), p->q.dtype) * job->c_logit
+                     : 0.0f;
     }
   for (int64_t r = 0; r < n; r++) {
     int64_t l, u;
@@ -114,24 +143,15 @@ static void decode_task(void *arg, int64_t task, int worker) {
   int64_t kb = lo[0], ke = hi[n - 1] + 1, nb = job->nb;
   int64_t step = ((ke - kb + job->nsplit - 1) / job->nsplit + nb - 1) / nb * nb;
   int64_t pb = kb + part * step, pe = pb + step < ke ? pb + step : ke;
-  int64_t es = tk_dtype_size(p->k_cache.dtype);
-  const tk_tensor *ks = &p->k_scale, *vs = &p->v_scale;
-  int tok_k = ks->present && ks->ndim == 3, tok_v = vs->present && vs->ndim == 3;
-  tk_paged_task t = {
-      .nh = p->Hkv, .n = n, .D = p->D, .Dv = p->Dv, .dp = job->dp, .dvp = job->dvp, .q = q,
-      .lo = lo, .hi = hi, .kb = pb < ke ? pb : ke, .ke = pe > pb ? pe : (pb < ke ? pb : ke),
-      .table = tk_at(&p->block_table, g->seq, 0, 0, 0), .table_step = p->block_table.stride[1],
-      .page_size = p->page_size, .k = p->k_cache.data, .v = p->v_cache.data,
-      .k_page = p->k_cache.stride[0] * es, .k_key = p->k_cache.stride[1] * es,
-      .k_head = p->k_cache.stride[2] * es, .v_page = p->v_cache.stride[0] * es,
-      .v_key = p->v_cache.stride[1] * es, .v_head = p->v_cache.stride[2] * es,
-      .k_d = p->k_cache.stride[3] * es, .v_d = p->v_cache.stride[3] * es,
-      .kv_dtype = p->k_cache.dtype, .k_scale = ks->present ? ks->data : NULL,
-      .v_scale = vs->present ? vs->data : NULL, .ks_page = tok_k ? ks->stride[0] : 0,
-      .ks_key = tok_k ? ks->stride[1] : 0, .ks_head = tok_k ? ks->stride[2] : 0,
-      .vs_page = tok_v ? vs->stride[0] : 0, .vs_key = tok_v ? vs->stride[1] : 0,
-      .vs_head = tok_v ? vs->stride[2] : 0, .c_cap = job->c_cap, .dec_keys = (int)nb,
-      .prefetch = job->c->dec_pf};
+  tk_paged_task t = task_shape(p, n, job->dp, job->dvp, (int)nb);
+  t.q = q;
+  t.lo = lo;
+  t.hi = hi;
+  t.kb = pb < ke ? pb : ke;
+  t.ke = pe > pb ? pe : t.kb;
+  t.table = tk_at(&p->block_table, g->seq, 0, 0, 0);
+  t.c_cap = job->c_cap;
+  t.prefetch = job->c->dec_pf;
   tk_paged_task_avx2(&t, kscr, &out);
   if (job->nsplit > 1) return;
   for (int64_t h = 0; h < p->Hkv; h++)
@@ -212,16 +232,15 @@ tk_status tk_cpu_paged_decode(const tk_paged_attention_problem *p, const tk_cpu_
     return TK_OK;
   }
   const float log2e = 1.4426950408889634f;
-  decode_job job = {p, c, G, c->kv_split, round8(p->D), round8(p->Dv), 0, 0, 0, groups, NULL, 0, NULL, 0};
-  /* keys per step: dec_keys, fewer (8 at least) where the step's float
-   * K/V of every kv head would pass 256 KiB (half this L2) */
-  int64_t row = job.dp + job.dvp, fit = p->Hkv > 65536 / row ? 0 : (65536 / (p->Hkv * row)) & ~(int64_t)7;
-  job.nb = c->dec_keys < fit ? c->dec_keys : fit > 8 ? fit : 8;
+  decode_job job = {p, c, G, c->kv_split, round16(p->D), round16(p->Dv), c->dec_keys, 0, 0, 0,
+                    groups, NULL, 0, NULL, 0};
   job.c_logit = p->softcap > 0 ? p->scale / p->softcap : p->scale * log2e;
   job.c_cap = p->softcap > 0 ? p->softcap * log2e : 0.0f;
   int64_t rows = p->Hkv * npos * G, rp = round8(rows), np = round8(npos * G);
   job.part_floats = rp * job.dvp + 2 * rp;
-  tk_paged_task shape = {.nh = p->Hkv, .n = npos * G, .dp = job.dp, .dvp = job.dvp, .dec_keys = (int)job.nb};
+  tk_paged_task shape = task_shape(p, npos * G, job.dp, job.dvp, (int)job.nb);
+  job.pairs = tk_paged_task_pairs(&shape);
+  job.c_logit *= tk_paged_task_q_gain(&shape);
   job.worker_floats =
       round8(rp * job.dp + 2 * np + job.part_floats + tk_paged_task_scratch(&shape));
   int workers = pool ? tk_pool_size(pool) : 1;

@@ -1,40 +1,74 @@
 /* paged_decode_avx2.c: one task of the paged decode kernel on AVX2 + FMA:
- * steps of dec_keys keys; for each kv head a step converts the keys' K and
- * V rows to float once (bf16, f16, f32, fp8 e4m3 or int8), then computes
- * the logits of the head's rows against them two rows by four keys at a
- * time (all lanes busy whatever the GQA ratio), folds them into the online
- * softmax and adds the weighted V rows two rows at a time. The next step's
- * page ids are read while this one computes; with t->prefetch each head
- * also asks for the next head's rows (off by default: on Zen 3 the
- * hardware prefetchers alone were faster, docs/cpu-attention.md). */
+ * steps of dec_keys keys; for each kv head a step computes the logits of
+ * the head's rows (its GQA group's query heads) against the keys in tiles
+ * of R rows by C keys (R * C = 8 accumulators, R = 4 where there are four
+ * rows, so every K vector loaded feeds four FMAs), folds them into the
+ * online softmax and adds the weighted V rows in tiles of R rows. A bf16
+ * or f32 cache whose rows are contiguous and a multiple of 16 long is read
+ * in place (a bf16 vector of 16 elements gives its even and odd elements
+ * as two float vectors by a shift and a mask; queries and accumulators are
+ * kept in that order, tk_paged_task_pairs); any other row (f16, fp8, int8,
+ * strided, other lengths) is converted to float once into a small buffer
+ * per head and step. The next step's page ids are read while this one
+ * computes; with t->prefetch each head asks for the next head's rows. */
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
 
+#include "impls/cpu/inline.h"
 #include "impls/cpu/paged_cpu.h"
 #include "impls/cpu/simd_avx2.h"
 #include "impls/cpu/vec_exp_avx2.h"
 #include "runtime/half.h"
 
-/* Scratch: kf [nh][nb][dp], vf [nh][nb][dvp], ks [nh][nb], vs [nh][nb],
- * s [n][nb], w [n][nb]. */
-int64_t tk_paged_task_scratch(const tk_paged_task *t) {
-  int64_t nb = t->dec_keys;
-  return t->nh * nb * (t->dp + t->dvp + 2) + 2 * t->n * nb + 16;
+/* 1: the cache's rows are read where they lie (contiguous, D and Dv
+ * multiples of 16); 0: each is converted to float first. */
+static int in_place(const tk_paged_task *t) {
+  int64_t es = tk_dtype_size(t->kv_dtype);
+  return t->D % 16 == 0 && t->Dv % 16 == 0 && (t->D == 0 || t->k_d == es) &&
+         (t->Dv == 0 || t->v_d == es);
 }
 
-/* Floats of 8 float8 e4m3 values: the pattern's bits moved into a float's
- * sign, exponent and mantissa give the value times 2^-120 exactly
- * (subnormals too), which one multiply undoes before any product can
- * underflow (S.1111.111 reads 480). */
-static inline __m256 fp8x8(const void *p) {
+int tk_paged_task_pairs(const tk_paged_task *t) {
+  return t->kv_dtype == TK_BF16 && in_place(t);
+}
+
+
+/* Scratch: s [nh * n][nb], w [nh * n][nb], ks [nb], vs [nb], kf [nb][dp],
+ * vf [nb][dvp]. */
+int64_t tk_paged_task_scratch(const tk_paged_task *t) {
+  int64_t nb = t->dec_keys;
+  return 2 * t->nh * t->n * nb + 2 * nb + nb * (t->dp + t->dvp) + 16;
+}
+
+/* Floats of 8 float8 e4m3 values times 2^-120, exactly: the pattern's
+ * bits moved into a float's sign, exponent and mantissa (fp8 subnormals
+ * become float subnormals; S.1111.111 reads 480). */
+TK_INLINE __m256 fp8x8_raw(const void *p) {
   __m256i b = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p));
   __m256i f = _mm256_and_si256(_mm256_slli_epi32(b, 20), _mm256_set1_epi32((int)0x87f00000u));
-  return _mm256_mul_ps(_mm256_castsi256_ps(f), _mm256_set1_ps(0x1p120f));
+  return _mm256_castsi256_ps(f);
+}
+
+/* Floats of 8 float8 e4m3 values, exactly (one multiply undoes the 2^-120
+ * before any product can underflow). */
+TK_INLINE __m256 fp8x8(const void *p) {
+  return _mm256_mul_ps(fp8x8_raw(p), _mm256_set1_ps(0x1p120f));
+}
+
+/* The tiles read an fp8 cache in place as fp8x8_raw gives it, without the
+ * multiply (on Zen 3 a multiply of a subnormal float takes about twice as
+ * long as the whole fold): the 2^120 is split between the queries
+ * (tk_paged_task_q_gain) and the K scales (logits), and between the V
+ * weights and the accumulators at the end, so every sum stays in range. */
+#define FP8_GAIN 0x1p60f
+
+float tk_paged_task_q_gain(const tk_paged_task *t) {
+  return t->kv_dtype == TK_FP8_E4M3 && in_place(t) ? FP8_GAIN : 1.0f;
 }
 
 /* Floats of 8 int8 values. */
-static inline __m256 i8x8(const void *p) {
+TK_INLINE __m256 i8x8(const void *p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
 }
 
@@ -42,7 +76,7 @@ static inline __m256 i8x8(const void *p) {
  * dst[0..np), zero past n; 8-bit values before their scale (fp8 exact; the
  * NaN pattern reads 480 in whole vectors, NaN in the scalar tail).
  * Inlined with a constant dt. */
-static inline void convert_row(float *dst, const char *src, int64_t n, int64_t np, int64_t step,
+TK_INLINE void convert_row(float *dst, const char *src, int64_t n, int64_t np, int64_t step,
                                tk_dtype dt) {
   int64_t es = tk_dtype_size(dt), d = 0;
   if (step == es) {
@@ -56,32 +90,21 @@ static inline void convert_row(float *dst, const char *src, int64_t n, int64_t n
   for (; d < np; d++) dst[d] = 0.0f;
 }
 
-/* The K and V rows of every kv head of a step's keys src_k[0..nk),
- * src_v[0..nk) (head 0's; head h is h * k_head / v_head bytes on)
- * converted in memory order (token by token, heads adjacent, so the
- * hardware prefetchers see streams) into kf [nh][nb][dp] and vf
- * [nh][nb][dvp]. Inlined with a constant dt. */
-static inline void convert_step_dt(const tk_paged_task *t, const char *const *src_k,
-                                   const char *const *src_v, int64_t nk, float *kf, float *vf,
-                                   tk_dtype dt) {
-  int64_t nb = t->dec_keys;
-  for (int64_t k = 0; k < nk; k++)
-    for (int64_t h = 0; h < t->nh; h++) {
-      const char *ks = src_k[k] ? src_k[k] + h * t->k_head : NULL;
-      const char *vs = src_v[k] ? src_v[k] + h * t->v_head : NULL;
-      convert_row(kf + (h * nb + k) * t->dp, ks, t->D, t->dp, t->k_d, dt);
-      convert_row(vf + (h * nb + k) * t->dvp, vs, t->Dv, t->dvp, t->v_d, dt);
-    }
+/* Rows src[0..nk) (n elements each) as floats in dst [nk][np]. Inlined
+ * with a constant dt. */
+TK_INLINE void convert_rows_dt(float *dst, const char *const *src, int64_t nk, int64_t n,
+                                   int64_t np, int64_t step, tk_dtype dt) {
+  for (int64_t k = 0; k < nk; k++) convert_row(dst + k * np, src[k], n, np, step, dt);
 }
 
-static void convert_step(const tk_paged_task *t, const char *const *src_k,
-                         const char *const *src_v, int64_t nk, float *kf, float *vf) {
-  switch (t->kv_dtype) {
-    case TK_BF16: convert_step_dt(t, src_k, src_v, nk, kf, vf, TK_BF16); break;
-    case TK_F16: convert_step_dt(t, src_k, src_v, nk, kf, vf, TK_F16); break;
-    case TK_FP8_E4M3: convert_step_dt(t, src_k, src_v, nk, kf, vf, TK_FP8_E4M3); break;
-    case TK_I8: convert_step_dt(t, src_k, src_v, nk, kf, vf, TK_I8); break;
-    default: convert_step_dt(t, src_k, src_v, nk, kf, vf, TK_F32); break;
+static void convert_rows(float *dst, const char *const *src, int64_t nk, int64_t n, int64_t np,
+                         int64_t step, tk_dtype dt) {
+  switch (dt) {
+    case TK_BF16: convert_rows_dt(dst, src, nk, n, np, step, TK_BF16); break;
+    case TK_F16: convert_rows_dt(dst, src, nk, n, np, step, TK_F16); break;
+    case TK_FP8_E4M3: convert_rows_dt(dst, src, nk, n, np, step, TK_FP8_E4M3); break;
+    case TK_I8: convert_rows_dt(dst, src, nk, n, np, step, TK_I8); break;
+    default: convert_rows_dt(dst, src, nk, n, np, step, TK_F32); break;
   }
 }
 
@@ -90,11 +113,13 @@ static void convert_step(const tk_paged_task *t, const char *const *src_k,
 typedef struct {
   const char *k[TK_PAGED_MAX_DEC_KEYS], *v[TK_PAGED_MAX_DEC_KEYS];
   int64_t ks[TK_PAGED_MAX_DEC_KEYS], vs[TK_PAGED_MAX_DEC_KEYS];
+  int64_t nk;
 } step_rows;
 
 static void find_rows(const tk_paged_task *t, int64_t c0, int64_t nk, step_rows *r) {
   int64_t pi = c0 / t->page_size, slot = c0 % t->page_size;
   int64_t page = t->table[pi * t->table_step];
+  r->nk = nk;
   for (int64_t k = 0; k < nk; k++, slot++) {
     if (slot == t->page_size) {
       slot = 0;
@@ -109,111 +134,177 @@ static void find_rows(const tk_paged_task *t, int64_t c0, int64_t nk, step_rows 
   }
 }
 
-/* Asks for the cache lines of every kv head's rows of r's first nk keys. */
-static void prefetch_rows(const tk_paged_task *t, const step_rows *r, int64_t nk) {
-  int64_t kb = (t->nh - 1) * t->k_head + t->D * t->k_d, vb = (t->nh - 1) * t->v_head + t->Dv * t->v_d;
-  for (int64_t k = 0; k < nk; k++) {
-    for (int64_t o = 0; r->k[k] && o < kb; o += 64) _mm_prefetch(r->k[k] + o, _MM_HINT_T2);
-    for (int64_t o = 0; r->v[k] && o < vb; o += 64) _mm_prefetch(r->v[k] + o, _MM_HINT_T2);
+/* Where the prefetches of a head step go: kv head h of the keys r (r
+ * NULL: none). */
+typedef struct {
+  const step_rows *r;
+  int64_t h;
+} pf_target;
+
+/* Asks for the cache lines of the K and V rows of keys [k0, k1) of the
+ * target (those it has). */
+TK_INLINE void prefetch_keys(const tk_paged_task *t, pf_target pf, int64_t k0, int64_t k1, int v) {
+  if (!pf.r) return;
+  int64_t bytes = v ? t->Dv * t->v_d : t->D * t->k_d, hb = v ? t->v_head : t->k_head;
+  for (int64_t k = k0; k < k1 && k < pf.r->nk; k++) {
+    const char *row = v ? pf.r->v[k] : pf.r->k[k];
+    for (int64_t o = 0; row && o < bytes; o += 64) _mm_prefetch(row + pf.h * hb + o, _MM_HINT_T0);
   }
 }
 
-
-/* Sum of each of a0..a3 (8 lanes each) in the 4 lanes of the result. */
-static inline __m128 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
-  __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-  return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
-}
-
-/* Logits s[r][k] = q[r] . kf[k] for rows r, r+1 (two = 0: r only) and
- * keys k .. k+3, over dp floats. */
-static inline void dots_2x4(const float *q0, const float *q1, const float *kf, int64_t dp,
-                            int two, float *s0, float *s1) {
-  __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00;
-  __m256 a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-  const float *k0 = kf, *k1 = kf + dp, *k2 = kf + 2 * dp, *k3 = kf + 3 * dp;
-  if (two) {
-    for (int64_t d = 0; d < dp; d += 8) {
-      __m256 x0 = _mm256_load_ps(q0 + d), x1 = _mm256_load_ps(q1 + d);
-      __m256 y = _mm256_load_ps(k0 + d);
-      a00 = _mm256_fmadd_ps(x0, y, a00);
-      a10 = _mm256_fmadd_ps(x1, y, a10);
-      y = _mm256_load_ps(k1 + d);
-      a01 = _mm256_fmadd_ps(x0, y, a01);
-      a11 = _mm256_fmadd_ps(x1, y, a11);
-      y = _mm256_load_ps(k2 + d);
-      a02 = _mm256_fmadd_ps(x0, y, a02);
-      a12 = _mm256_fmadd_ps(x1, y, a12);
-      y = _mm256_load_ps(k3 + d);
-      a03 = _mm256_fmadd_ps(x0, y, a03);
-      a13 = _mm256_fmadd_ps(x1, y, a13);
-    }
-    _mm_storeu_ps(s1, hsum4(a10, a11, a12, a13));
+/* The two float vectors of the 16 elements at p: bf16: the even and the
+ * odd elements; any other dtype: the first and the last 8 (8-bit values
+ * before their scale, fp8 times 2^-120). Inlined with a constant dt. */
+TK_INLINE void load16(const char *p, tk_dtype dt, __m256 *a, __m256 *b) {
+  if (dt == TK_BF16) {
+    __m256i x = _mm256_loadu_si256((const __m256i *)p);
+    *a = _mm256_castsi256_ps(_mm256_slli_epi32(x, 16));
+    *b = _mm256_castsi256_ps(_mm256_and_si256(x, _mm256_set1_epi32((int)0xffff0000u)));
+  } else if (dt == TK_FP8_E4M3) {
+    *a = fp8x8_raw(p);
+    *b = fp8x8_raw(p + 8);
+  } else if (dt == TK_I8) {
+    *a = i8x8(p);
+    *b = i8x8(p + 8);
   } else {
-    for (int64_t d = 0; d < dp; d += 8) {
-      __m256 x0 = _mm256_load_ps(q0 + d);
-      a00 = _mm256_fmadd_ps(x0, _mm256_load_ps(k0 + d), a00);
-      a01 = _mm256_fmadd_ps(x0, _mm256_load_ps(k1 + d), a01);
-      a02 = _mm256_fmadd_ps(x0, _mm256_load_ps(k2 + d), a02);
-      a03 = _mm256_fmadd_ps(x0, _mm256_load_ps(k3 + d), a03);
-    }
+    *a = tk256_load(p, dt);
+    *b = tk256_load(p + 8 * tk_dtype_size(dt), dt);
   }
-  _mm_storeu_ps(s0, hsum4(a00, a01, a02, a03));
 }
 
-/* acc[r] += sum_k w[r][k] vf[k] for rows r, r+1 (two = 0: r only), nk
- * keys, 32 floats of Dv at a time. */
-static void pv_2(float *acc0, float *acc1, const float *w0, const float *w1, const float *vf,
-                 int64_t nk, int64_t dvp, int two) {
-  int64_t d = 0;
-  for (; d + 32 <= dvp; d += 32) {
-    __m256 b00 = _mm256_load_ps(acc0 + d), b01 = _mm256_load_ps(acc0 + d + 8);
-    __m256 b02 = _mm256_load_ps(acc0 + d + 16), b03 = _mm256_load_ps(acc0 + d + 24);
-    __m256 b10 = _mm256_setzero_ps(), b11 = b10, b12 = b10, b13 = b10;
-    if (two) {
-      b10 = _mm256_load_ps(acc1 + d), b11 = _mm256_load_ps(acc1 + d + 8);
-      b12 = _mm256_load_ps(acc1 + d + 16), b13 = _mm256_load_ps(acc1 + d + 24);
-    }
-    for (int64_t k = 0; k < nk; k++) {
-      const float *v = vf + k * dvp + d;
-      __m256 v0 = _mm256_load_ps(v), v1 = _mm256_load_ps(v + 8);
-      __m256 v2 = _mm256_load_ps(v + 16), v3 = _mm256_load_ps(v + 24);
-      __m256 x = _mm256_broadcast_ss(w0 + k);
-      b00 = _mm256_fmadd_ps(x, v0, b00);
-      b01 = _mm256_fmadd_ps(x, v1, b01);
-      b02 = _mm256_fmadd_ps(x, v2, b02);
-      b03 = _mm256_fmadd_ps(x, v3, b03);
-      if (two) {
-        x = _mm256_broadcast_ss(w1 + k);
-        b10 = _mm256_fmadd_ps(x, v0, b10);
-        b11 = _mm256_fmadd_ps(x, v1, b11);
-        b12 = _mm256_fmadd_ps(x, v2, b12);
-        b13 = _mm256_fmadd_ps(x, v3, b13);
+/* Lane i: the sum of a[i]'s 8 lanes. */
+TK_INLINE __m256 hsum8(const __m256 a[8]) {
+  __m256 u0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+  __m256 u1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+  return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+}
+
+/* A step's rows as the tiles read them: key k of kv head h at k[k] + h *
+ * kh bytes, its value at v[k] + h * vh (k padded to a multiple of 8 with
+ * real rows). */
+typedef struct {
+  const char *k[TK_PAGED_MAX_DEC_KEYS], *v[TK_PAGED_MAX_DEC_KEYS];
+  int64_t kh, vh;
+} tile_rows;
+
+/* Logits s[r * nb + c] = q[r] . k[c] for R rows of q (dp floats apart) and
+ * C = 8 / R keys kr[0..C) (each off bytes on) over dp elements (dtype dt:
+ * bf16 rows in place against queries in pair order, or float). Inlined
+ * with constants. */
+TK_INLINE void qk_tile(const float *q, int64_t dp, const char *const *kr, int64_t off,
+                           tk_dtype dt, int R, float *s, int64_t nb) {
+  const int C = 8 / R;
+  const int64_t es = tk_dtype_size(dt);
+  __m256 a[8];
+  for (int i = 0; i < 8; i++) a[i] = _mm256_setzero_ps();
+  for (int64_t d = 0; d < dp; d += 16) {
+#pragma GCC unroll 8
+    for (int c = 0; c < C; c++) {
+      __m256 lo, hi;
+      load16(kr[c] + off + d * es, dt, &lo, &hi);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) {
+        a[r * C + c] = _mm256_fmadd_ps(_mm256_load_ps(q + r * dp + d), lo, a[r * C + c]);
+        a[r * C + c] = _mm256_fmadd_ps(_mm256_load_ps(q + r * dp + d + 8), hi, a[r * C + c]);
       }
     }
-    _mm256_store_ps(acc0 + d, b00), _mm256_store_ps(acc0 + d + 8, b01);
-    _mm256_store_ps(acc0 + d + 16, b02), _mm256_store_ps(acc0 + d + 24, b03);
-    if (two) {
-      _mm256_store_ps(acc1 + d, b10), _mm256_store_ps(acc1 + d + 8, b11);
-      _mm256_store_ps(acc1 + d + 16, b12), _mm256_store_ps(acc1 + d + 24, b13);
+  }
+  float x[8];
+  _mm256_storeu_ps(x, hsum8(a));
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) s[r * nb + c] = x[r * C + c];
+}
+
+/* acc[r] (dvp floats apart) += sum_k w[r * nb + k] v[k] for R rows, keys
+ * vr[k0..k1) (each off bytes on), over 16 * B elements from element d.
+ * Inlined with constants. */
+TK_INLINE void pv_tile(float *acc, int64_t dvp, const float *w, int64_t nb,
+                           const char *const *vr, int64_t off, int64_t k0, int64_t k1, int64_t d,
+                           tk_dtype dt, int R, int B) {
+  const int64_t es = tk_dtype_size(dt);
+  __m256 a[8];
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < 2 * B; j++) a[r * 2 * B + j] = _mm256_load_ps(acc + r * dvp + d + 8 * j);
+  for (int64_t k = k0; k < k1; k++) {
+#pragma GCC unroll 4
+    for (int b = 0; b < B; b++) {
+      __m256 lo, hi;
+      load16(vr[k] + off + (d + 16 * b) * es, dt, &lo, &hi);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) {
+        __m256 x = _mm256_broadcast_ss(w + r * nb + k);
+        a[r * 2 * B + 2 * b] = _mm256_fmadd_ps(x, lo, a[r * 2 * B + 2 * b]);
+        a[r * 2 * B + 2 * b + 1] = _mm256_fmadd_ps(x, hi, a[r * 2 * B + 2 * b + 1]);
+      }
     }
   }
-  for (; d < dvp; d += 8) {
-    __m256 b0 = _mm256_load_ps(acc0 + d), b1 = two ? _mm256_load_ps(acc1 + d) : b0;
-    for (int64_t k = 0; k < nk; k++) {
-      __m256 v = _mm256_load_ps(vf + k * dvp + d);
-      b0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w0 + k), v, b0);
-      if (two) b1 = _mm256_fmadd_ps(_mm256_broadcast_ss(w1 + k), v, b1);
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < 2 * B; j++) _mm256_store_ps(acc + r * dvp + d + 8 * j, a[r * 2 * B + j]);
+}
+
+/* Logits s [nh * n][nb] of the rows q [nh * n][dp] of kv heads [0, nh)
+ * against their keys tr [0, nk8) (nk8 a multiple of 8): blocks of 8 keys,
+ * each through every head in turn, so the cache is read in memory order;
+ * each block also asks for pf's rows of its keys. Inlined with a constant
+ * dt. */
+TK_INLINE void qk_step(const float *q, int64_t nh, int64_t n, int64_t dp,
+                           const tile_rows *tr, int64_t nk8, tk_dtype dt, float *s, int64_t nb,
+                           const tk_paged_task *t, pf_target pf) {
+  for (int64_t kb = 0; kb < nk8; kb += 8) {
+    for (int64_t h = 0; h < nh; h++) {
+      prefetch_keys(t, (pf_target){pf.r, pf.h + h}, kb, kb + 8, 0);
+      const float *qh = q + h * n * dp;
+      float *sh = s + h * n * nb;
+      int64_t off = h * tr->kh, r = 0;
+      for (; r + 4 <= n; r += 4)
+        for (int64_t k = kb; k < kb + 8; k += 2)
+          qk_tile(qh + r * dp, dp, tr->k + k, off, dt, 4, sh + r * nb + k, nb);
+      for (; r + 2 <= n; r += 2)
+        for (int64_t k = kb; k < kb + 8; k += 4)
+          qk_tile(qh + r * dp, dp, tr->k + k, off, dt, 2, sh + r * nb + k, nb);
+      for (; r < n; r++) qk_tile(qh + r * dp, dp, tr->k + kb, off, dt, 1, sh + r * nb + kb, nb);
     }
-    _mm256_store_ps(acc0 + d, b0);
-    if (two) _mm256_store_ps(acc1 + d, b1);
+  }
+}
+
+/* Adds the weighted values of keys [k0, k1) to the rows [r0, r1) of one
+ * head (acc [..][dvp], w [..][nb]) in tiles of R rows, B 16-blocks of Dv
+ * at a time. Inlined with constants. */
+TK_INLINE void pv_rows(float *acc, int64_t r0, int64_t r1, int64_t dvp, const float *w,
+                           int64_t nb, const char *const *vr, int64_t off, int64_t k0, int64_t k1,
+                           tk_dtype dt, int R, int B) {
+  for (int64_t r = r0; r + R <= r1; r += R) {
+    int64_t d = 0;
+    for (; d + 16 * B <= dvp; d += 16 * B)
+      pv_tile(acc + r * dvp, dvp, w + r * nb, nb, vr, off, k0, k1, d, dt, R, B);
+    for (; d < dvp; d += 16) pv_tile(acc + r * dvp, dvp, w + r * nb, nb, vr, off, k0, k1, d, dt, R, 1);
+  }
+}
+
+/* Adds the weighted values w [nh * n][nb] of keys tr [0, nk) to the
+ * accumulators acc [nh * n][dvp] of kv heads [0, nh): blocks of 8 keys,
+ * each through every head in turn. Inlined with a constant dt. */
+TK_INLINE void pv_step(float *acc, int64_t nh, int64_t n, int64_t dvp, const float *w,
+                           int64_t nb, const tile_rows *tr, int64_t nk, tk_dtype dt, const tk_paged_task *t, pf_target pf) {
+  int64_t n4 = n & ~(int64_t)3, n2 = n & ~(int64_t)1;
+  int64_t kstep = n >= 4 ? 16 : 8;
+  for (int64_t kb = 0; kb < nk; kb += kstep) {
+    int64_t ke = kb + kstep < nk ? kb + kstep : nk;
+    for (int64_t h = 0; h < nh; h++) {
+      prefetch_keys(t, (pf_target){pf.r, pf.h + h}, kb, ke, 1);
+      float *ah = acc + h * n * dvp;
+      const float *wh = w + h * n * nb;
+      int64_t off = h * tr->vh;
+      pv_rows(ah, 0, n4, dvp, wh, nb, tr->v, off, kb, ke, dt, 4, 1);
+      pv_rows(ah, n4, n2, dvp, wh, nb, tr->v, off, kb, ke, dt, 2, 2);
+      pv_rows(ah, n2, n, dvp, wh, nb, tr->v, off, kb, ke, dt, 1, 4);
+    }
   }
 }
 
 /* Folds the logits s[0..nb) of row r of a head (partial row hr; keys c0..,
- * nk real ones) into its
- * running max, sum and accumulator; writes the V weights w[0..nb) (times
- * the keys' V scales vs when given). */
+ * nk real ones) into its running max, sum and accumulator; writes the V
+ * weights w[0..nb) (times the keys' V scales vs when given). */
 static void softmax_row(const tk_paged_task *t, int64_t r, int64_t hr, int64_t c0, int64_t nk,
                         int64_t nb, float *s, float *w, const float *ks, const float *vs,
                         tk_paged_partial *o) {
@@ -259,64 +350,96 @@ static void softmax_row(const tk_paged_task *t, int64_t r, int64_t hr, int64_t c
   o->l[hr] += _mm_cvtss_f32(s4);
 }
 
-/* Folds one step (keys c0.., nk of them, rows rw, already converted) into
- * the rows of kv head h: scales, logits, softmax and values. */
-static void head_step(const tk_paged_task *t, const step_rows *rw, int64_t h, int64_t c0,
-                      int64_t nk, float *scratch, tk_paged_partial *o) {
-  int64_t nb = t->dec_keys, dp = t->dp, dvp = t->dvp, nk4 = (nk + 3) & ~(int64_t)3;
-  float *kf = scratch + h * nb * dp, *vf = scratch + t->nh * nb * dp + h * nb * dvp;
-  float *ks = scratch + t->nh * nb * (dp + dvp) + h * 2 * nb, *vs = ks + nb;
-  float *s = scratch + t->nh * nb * (dp + dvp + 2), *w = s + t->n * nb;
-  int scaled = t->k_scale != NULL;
-  if (scaled)
-    for (int64_t k = 0; k < nk; k++) {
-      ks[k] = t->k_scale[rw->ks[k] + h * t->ks_head];
-      vs[k] = t->v_scale[rw->vs[k] + h * t->vs_head];
+/* Folds one step (keys c0.., rows rw; their tile rows tr) into the rows
+ * of kv heads [h0, h0 + nh): logits, scales, softmax and values. Inlined
+ * with a constant dt (the dtype the tiles read: bf16 in place, else f32). */
+TK_INLINE void fold_heads(const tk_paged_task *t, const step_rows *rw, const tile_rows *tr,
+                              int64_t h0, int64_t nh, int64_t c0, pf_target pf, float *scratch,
+                              tk_paged_partial *o, tk_dtype dt) {
+  int64_t nb = t->dec_keys, n = t->n, nk = rw->nk, nk8 = (nk + 7) & ~(int64_t)7;
+  int64_t rows = t->nh * n;
+  float *s = scratch + h0 * n * nb, *w = scratch + rows * nb + h0 * n * nb;
+  float *ks = scratch + 2 * rows * nb, *vs = ks + nb;
+  for (int64_t k = nk8; k < nb; k++)
+    for (int64_t r = 0; r < nh * n; r++) s[r * nb + k] = 0.0f;
+  qk_step(t->q + h0 * n * t->dp, nh, n, t->dp, tr, nk8, dt, s, nb, t, pf);
+  float gain = dt == TK_FP8_E4M3 ? FP8_GAIN : 1.0f;
+  int scaled = t->k_scale != NULL || gain != 1.0f;
+  for (int64_t h = h0; h < h0 + nh; h++) {
+    if (scaled) {
+      for (int64_t k = 0; k < nk; k++) {
+        ks[k] = (t->k_scale ? t->k_scale[rw->ks[k] + h * t->ks_head] : 1.0f) * gain;
+        vs[k] = (t->v_scale ? t->v_scale[rw->vs[k] + h * t->vs_head] : 1.0f) * gain;
+      }
+      for (int64_t k = nk; k < nb; k++) ks[k] = vs[k] = 0.0f;
     }
-  for (int64_t k = nk; k < nb; k++) ks[k] = vs[k] = 0.0f;
-  const float *q = t->q + h * t->n * dp;
-  for (int64_t r = 0; r < t->n; r += 2) {
-    int two = r + 1 < t->n;
-    float *s0 = s + r * nb, *s1 = two ? s0 + nb : s0;
-    for (int64_t k = 0; k < nk4; k += 4)
-      dots_2x4(q + r * dp, q + (r + two) * dp, kf + k * dp, dp, two, s0 + k, s1 + k);
-    for (int64_t k = nk4; k < nb; k++) s0[k] = s1[k] = 0.0f;
-    for (int64_t i = 0; i <= two; i++)
-      softmax_row(t, r + i, h * t->n + r + i, c0, nk, nb, s + (r + i) * nb, w + (r + i) * nb,
-                  scaled ? ks : NULL, scaled ? vs : NULL, o);
-    int64_t hr = h * t->n + r;
-    pv_2(o->acc + hr * dvp, o->acc + (hr + two) * dvp, w + r * nb, w + (r + two) * nb, vf, nk, dvp,
-         two);
+    for (int64_t r = 0; r < n; r++) {
+      int64_t hr = h * n + r, i = (h - h0) * n + r;
+      softmax_row(t, r, hr, c0, nk, nb, s + i * nb, w + i * nb, scaled ? ks : NULL,
+                  scaled ? vs : NULL, o);
+    }
+  }
+  pv_step(o->acc + h0 * n * t->dvp, nh, n, t->dvp, w, nb, tr, nk, dt, t, pf);
+}
+
+/* Folds one step (keys c0.., rows rw) into every kv head's rows: a cache
+ * read in place through all heads at once; any other converted one head
+ * at a time. */
+static void fold_step(const tk_paged_task *t, const step_rows *rw, int64_t c0, pf_target pf,
+                      float *scratch, tk_paged_partial *o) {
+  int64_t nb = t->dec_keys, nk = rw->nk, nk8 = (nk + 7) & ~(int64_t)7;
+  tile_rows tr;
+  if (in_place(t)) {
+    for (int64_t k = 0; k < nk8; k++) {
+      tr.k[k] = rw->k[k < nk ? k : 0];
+      tr.v[k] = rw->v[k < nk ? k : 0];
+    }
+    tr.kh = t->k_head;
+    tr.vh = t->v_head;
+    switch (t->kv_dtype) {
+      case TK_BF16: fold_heads(t, rw, &tr, 0, t->nh, c0, pf, scratch, o, TK_BF16); break;
+      case TK_F16: fold_heads(t, rw, &tr, 0, t->nh, c0, pf, scratch, o, TK_F16); break;
+      case TK_FP8_E4M3: fold_heads(t, rw, &tr, 0, t->nh, c0, pf, scratch, o, TK_FP8_E4M3); break;
+      case TK_I8: fold_heads(t, rw, &tr, 0, t->nh, c0, pf, scratch, o, TK_I8); break;
+      default: fold_heads(t, rw, &tr, 0, t->nh, c0, pf, scratch, o, TK_F32); break;
+    }
+    return;
+  }
+  float *kf = scratch + 2 * t->nh * t->n * nb + 2 * nb, *vf = kf + nb * t->dp;
+  const char *src_k[TK_PAGED_MAX_DEC_KEYS], *src_v[TK_PAGED_MAX_DEC_KEYS];
+  for (int64_t k = 0; k < nk8; k++) {
+    tr.k[k] = (const char *)(kf + (k < nk ? k : 0) * t->dp);
+    tr.v[k] = (const char *)(vf + (k < nk ? k : 0) * t->dvp);
+  }
+  tr.kh = tr.vh = 0;
+  for (int64_t h = 0; h < t->nh; h++) {
+    for (int64_t k = 0; k < nk; k++) {
+      src_k[k] = rw->k[k] ? rw->k[k] + h * t->k_head : NULL;
+      src_v[k] = rw->v[k] ? rw->v[k] + h * t->v_head : NULL;
+    }
+    convert_rows(kf, src_k, nk, t->D, t->dp, t->k_d, t->kv_dtype);
+    convert_rows(vf, src_v, nk, t->Dv, t->dvp, t->v_d, t->kv_dtype);
+    fold_heads(t, rw, &tr, h, 1, c0, (pf_target){pf.r, h}, scratch, o, TK_F32);
   }
 }
 
 void tk_paged_task_avx2(const tk_paged_task *t, float *scratch, tk_paged_partial *o) {
-  int64_t nb = t->dec_keys, dp = t->dp, dvp = t->dvp, kv_floats = t->nh * nb * (dp + dvp);
-  float *kf = scratch, *vf = kf + t->nh * nb * dp;
+  int64_t nb = t->dec_keys;
   for (int64_t r = 0; r < t->nh * t->n; r++) {
     o->m[r] = -INFINITY;
     o->l[r] = 0.0f;
-    for (int64_t d = 0; d < dvp; d++) o->acc[r * dvp + d] = 0.0f;
+    for (int64_t d = 0; d < t->dvp; d++) o->acc[r * t->dvp + d] = 0.0f;
   }
-  /* rows past a short last step stay zero: their logits are masked and
-   * their weights zero, so no NaN of stale data reaches the sums */
-  for (int64_t i = 0; i < kv_floats; i++) scratch[i] = 0.0f;
   step_rows rows[2];
   if (t->kb < t->ke) find_rows(t, t->kb, t->ke - t->kb < nb ? t->ke - t->kb : nb, &rows[0]);
   for (int64_t c0 = t->kb, i = 0; c0 < t->ke; c0 += nb, i ^= 1) {
-    int64_t nk = t->ke - c0 < nb ? t->ke - c0 : nb;
-    if (t->prefetch && c0 == t->kb) prefetch_rows(t, &rows[i], nk);
-    if (c0 + nb < t->ke) { /* the next step's page ids (and, with t->prefetch, its rows) */
-      int64_t nn = t->ke - c0 - nb < nb ? t->ke - c0 - nb : nb;
-      find_rows(t, c0 + nb, nn, &rows[i ^ 1]);
-      if (t->prefetch) prefetch_rows(t, &rows[i ^ 1], nn);
-    }
-    if (nk < nb) /* a short last step: clear the rows it leaves */
-      for (int64_t h = 0; h < t->nh; h++) {
-        for (int64_t x = nk * dp; x < nb * dp; x++) kf[h * nb * dp + x] = 0.0f;
-        for (int64_t x = nk * dvp; x < nb * dvp; x++) vf[h * nb * dvp + x] = 0.0f;
-      }
-    convert_step(t, rows[i].k, rows[i].v, nk, kf, vf);
-    for (int64_t h = 0; h < t->nh; h++) head_step(t, &rows[i], h, c0, nk, scratch, o);
+    int64_t more = c0 + nb < t->ke;
+    if (more) /* the next step's page ids */
+      find_rows(t, c0 + nb, t->ke - c0 - nb < nb ? t->ke - c0 - nb : nb, &rows[i ^ 1]);
+    /* with t->prefetch: the next step's rows */
+    pf_target pf = {t->prefetch && more ? &rows[i ^ 1] : NULL, 0};
+    fold_step(t, &rows[i], c0, pf, scratch, o);
   }
+  if (tk_paged_task_q_gain(t) != 1.0f) /* the V side's 2^60 (FP8_GAIN) */
+    for (int64_t x = 0; x < t->nh * t->n * t->dvp; x++) o->acc[x] *= FP8_GAIN;
 }
