@@ -36,15 +36,21 @@ typedef struct {
 /* A paged attention call: q [Tq_total,Hq,D], k_cache [P,page_size,Hkv,D],
  * v_cache [P,page_size,Hkv,Dv], out [Tq_total,Hq,Dv], block_table int32
  * [S,max_pages], kv_lens int32 [S], cu_q_lens int32 [S+1] (NULL: decode,
- * one query per sequence). Causal against kv_len, left window only. */
+ * one query per sequence). Causal against kv_len, left window only.
+ * dtype is q's and out's tk_dtype, kv_dtype the caches': dtype, or 8-bit
+ * (TK_FP8_E4M3, TK_I8), where element x of k_cache[p,slot,h,:] stands for
+ * x * k_scale[p * sks[0] + slot * sks[1] + h * sks[2]] (strides 0 for a
+ * scale of shape [1]), v_cache likewise with v_scale and svs; the scales
+ * are NULL for 16/32-bit caches. */
 typedef struct {
   const void *q, *k_cache, *v_cache;
   void *out;
   const int32_t *block_table, *kv_lens, *cu_q_lens;
+  const float *k_scale, *v_scale;
   int64_t sbt[2], kv_lens_stride, cu_q_lens_stride;
-  int64_t sq[3], sk[4], sv[4], so[3];
+  int64_t sq[3], sk[4], sv[4], so[3], sks[3], svs[3];
   int Tq_total, Hq, Hkv, D, Dv, P, page_size, S, max_pages;
-  int dtype;
+  int dtype, kv_dtype;
   float scale, softcap;
   int window_left;
 } tk_cuda_paged_args;
@@ -95,8 +101,8 @@ int tk_cuda_attention_pipelined(const tk_cuda_attention_args *a, const tk_cuda_p
                                 void *stream);
 
 /* 1 if the tensor-core paged kernel takes the call (as
- * tk_cuda_attention_tiled_fast); else tk_cuda_paged_attention runs the
- * scalar path. */
+ * tk_cuda_attention_tiled_fast, with caches of q's dtype: never 8-bit
+ * ones); else tk_cuda_paged_attention runs the scalar path. */
 int tk_cuda_paged_attention_fast(const tk_cuda_paged_args *a);
 
 /* Device workspace bytes tk_cuda_paged_attention needs with config c. */
@@ -105,7 +111,8 @@ size_t tk_cuda_paged_attention_workspace(const tk_cuda_paged_args *a, const tk_c
 /* Paged attention: the work units and split pieces are found on the
  * device (workspace holds their table and the split partials), so the call
  * can be captured in a CUDA graph. Calls the tensor-core kernel does not
- * take run on the scalar kernel (with one split). */
+ * take (8-bit caches among them) run on the scalar kernel (with one
+ * split). */
 int tk_cuda_paged_attention(const tk_cuda_paged_args *a, const tk_cuda_paged_config *c,
                             void *workspace, void *stream);
 

@@ -71,6 +71,13 @@ int tk_cuda_attention_backward_args_of(const tk_attention_backward_problem *p,
   return 1;
 }
 
+/* Scale tensor t's data, its strides into s ([P,page_size,Hkv]; 0 for a
+ * [1] or absent one); NULL when absent. */
+static const float *scale_of(const tk_tensor *t, int64_t *s) {
+  for (int d = 0; d < 3; d++) s[d] = t->present && t->ndim == 3 ? t->stride[d] : 0;
+  return t->present ? (const float *)t->data : NULL;
+}
+
 int tk_cuda_paged_args_of(const tk_paged_attention_problem *p, tk_cuda_paged_args *a, char *why,
                           size_t len) {
   if (p->max_pages > TK_ATTN_MAX_INDEX || p->page_size > TK_ATTN_MAX_INDEX ||
@@ -93,6 +100,8 @@ int tk_cuda_paged_args_of(const tk_paged_attention_problem *p, tk_cuda_paged_arg
   a->block_table = (const int32_t *)p->block_table.data;
   a->kv_lens = (const int32_t *)p->kv_lens.data;
   a->cu_q_lens = p->cu_q_lens.present ? (const int32_t *)p->cu_q_lens.data : NULL;
+  a->k_scale = scale_of(&p->k_scale, a->sks);
+  a->v_scale = scale_of(&p->v_scale, a->svs);
   a->kv_lens_stride = p->kv_lens.stride[0];
   a->cu_q_lens_stride = p->cu_q_lens.stride[0];
   a->Tq_total = (int)p->Tq_total;
@@ -105,6 +114,7 @@ int tk_cuda_paged_args_of(const tk_paged_attention_problem *p, tk_cuda_paged_arg
   a->S = (int)p->S;
   a->max_pages = (int)p->max_pages;
   a->dtype = p->q.dtype;
+  a->kv_dtype = p->k_cache.dtype;
   a->scale = p->scale;
   a->softcap = p->softcap;
   a->window_left = window(p->window_left);

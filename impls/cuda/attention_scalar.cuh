@@ -6,14 +6,17 @@
  *
  * A CTA of 4 warps serves up to 16 query rows that share their keys; the
  * caller describes the rows in shared memory and hands a functor giving
- * each key's K and V row. Keys come in tiles of `bk` (8, 16 or 32),
- * converted to float in shared memory; lane j scores key j of the tile,
- * and each lane accumulates value columns lane, lane + 32, ... */
+ * each key's K and V row (of q's element type, or of an 8-bit one: fp8
+ * e4m3 or int8, with a functor giving each key's scale). Keys come in
+ * tiles of `bk` (8, 16 or 32), converted to float (times their scale) in
+ * shared memory; lane j scores key j of the tile, and each lane
+ * accumulates value columns lane, lane + 32, ... */
 #ifndef TK_IMPLS_CUDA_ATTENTION_SCALAR_CUH
 #define TK_IMPLS_CUDA_ATTENTION_SCALAR_CUH
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <cuda_fp8.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
 
@@ -38,6 +41,10 @@ struct tk_scalar_rows {
 static __device__ __forceinline__ float tk_to_f32(float x) { return x; }
 static __device__ __forceinline__ float tk_to_f32(__half x) { return __half2float(x); }
 static __device__ __forceinline__ float tk_to_f32(__nv_bfloat16 x) { return __bfloat162float(x); }
+/* 8-bit cache elements, before their scale: fp8 e4m3 exactly (S.1111.111
+ * is NaN, as ml_dtypes' float8_e4m3fn), int8 as its integer. */
+static __device__ __forceinline__ float tk_to_f32(__nv_fp8_e4m3 x) { return static_cast<float>(x); }
+static __device__ __forceinline__ float tk_to_f32(int8_t x) { return (float)x; }
 static __device__ __forceinline__ void tk_from_f32(float *p, float x) { *p = x; }
 static __device__ __forceinline__ void tk_from_f32(__half *p, float x) { *p = __float2half_rn(x); }
 static __device__ __forceinline__ void tk_from_f32(__nv_bfloat16 *p, float x) {
@@ -59,17 +66,26 @@ static inline size_t tk_scalar_smem(int d, int dv, int bk, size_t rows_bytes) {
   return rows_bytes + 4u * (TK_SCALAR_ROWS * (size_t)d + bk * (size_t)(d | 1) + bk * (size_t)dv);
 }
 
+/* The key scale of unscaled (16/32-bit) K/V rows: 1, which the multiply
+ * folds away. */
+struct tk_scalar_unscaled {
+  __device__ float operator()(int, int) const { return 1.f; }
+};
+
 /* Attends rows R to keys [lo, hi) (masks: causal, wl, wr, kend) and writes
  * their outputs and log-sum-exps. key_row(j, 0) / key_row(j, 1) give the
- * first element of key j's K / V row (NULL: a key to treat as absent);
- * consecutive elements are kd / vd apart. fsm: the float area after the
- * rows. Every thread of the CTA calls it; R must be visible to all. */
-template <typename T, typename KeyRow>
+ * first element of key j's K / V row (NULL: a key to treat as absent), a
+ * pointer to any element type tk_to_f32 reads; consecutive elements are
+ * kd / vd apart. key_scale(j, 0) / key_scale(j, 1), asked only of keys
+ * with a row, is the factor of key j's K / V elements (default: none).
+ * fsm: the float area after the rows. Every thread of the CTA calls it; R
+ * must be visible to all. */
+template <typename T, typename KeyRow, typename KeyScale = tk_scalar_unscaled>
 static __device__ void tk_scalar_attend(const tk_scalar_rows<T> &R, int D, int Dv, int64_t qd,
                                         int64_t kd, int64_t vd, int64_t od, int lo, int hi,
                                         int causal, int wl, int wr, int kend,
                                         const tk_attn_logit &logit, KeyRow key_row, int bk,
-                                        float *fsm) {
+                                        float *fsm, KeyScale key_scale = KeyScale()) {
   constexpr int NV = TK_SCALAR_MAX_DIM / 32, RW = TK_SCALAR_ROWS / (TK_SCALAR_THREADS / 32);
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, kp = D | 1;
   float *qs = fsm, *ks = qs + TK_SCALAR_ROWS * D, *vs = ks + bk * kp;
@@ -89,13 +105,13 @@ static __device__ void tk_scalar_attend(const tk_scalar_rows<T> &R, int D, int D
     __syncthreads(); /* the previous tile is consumed (and the Q rows are in place) */
     for (int e = tid; e < bk * D; e += TK_SCALAR_THREADS) {
       const int jj = e / D, d = e % D;
-      const T *kr = j0 + jj < hi ? key_row(j0 + jj, 0) : nullptr;
-      ks[jj * kp + d] = kr ? tk_to_f32(kr[d * kd]) : 0.f;
+      const auto *kr = j0 + jj < hi ? key_row(j0 + jj, 0) : nullptr;
+      ks[jj * kp + d] = kr ? tk_to_f32(kr[d * kd]) * key_scale(j0 + jj, 0) : 0.f;
     }
     for (int e = tid; e < bk * Dv; e += TK_SCALAR_THREADS) {
       const int jj = e / Dv, d = e % Dv;
-      const T *vr = j0 + jj < hi ? key_row(j0 + jj, 1) : nullptr;
-      vs[e] = vr ? tk_to_f32(vr[d * vd]) : 0.f;
+      const auto *vr = j0 + jj < hi ? key_row(j0 + jj, 1) : nullptr;
+      vs[e] = vr ? tk_to_f32(vr[d * vd]) * key_scale(j0 + jj, 1) : 0.f;
     }
     __syncthreads();
 #pragma unroll

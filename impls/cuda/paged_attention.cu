@@ -71,7 +71,8 @@ __global__ void __launch_bounds__(128)
 
 extern "C" int tk_cuda_paged_attention_fast(const tk_cuda_paged_args *a) {
   int dp, dvp;
-  if ((a->dtype != TK_F16 && a->dtype != TK_BF16) || !tk_attn_bucket(a->D, a->Dv, &dp, &dvp))
+  if ((a->dtype != TK_F16 && a->dtype != TK_BF16) || a->kv_dtype != a->dtype ||
+      !tk_attn_bucket(a->D, a->Dv, &dp, &dvp))
     return 0;
   const int qe[3] = {a->Tq_total, a->Hq, a->D}, oe[3] = {a->Tq_total, a->Hq, a->Dv};
   const int ke[4] = {a->P, a->page_size, a->Hkv, a->D}, ve[4] = {a->P, a->page_size, a->Hkv, a->Dv};

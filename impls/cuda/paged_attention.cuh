@@ -293,7 +293,8 @@ cudaError_t tk_paged_attention_f16(const tk_cuda_paged_args &a, const tk_cuda_pa
                                    float *part_lse, cudaStream_t stream);
 
 /* The scalar paged kernel (paged_attention_scalar.cu): units of
- * TK_SCALAR_ROWS rows, one split, any element type. */
+ * TK_SCALAR_ROWS rows, one split, any q element type, caches of q's or an
+ * 8-bit one (fp8 e4m3, int8) with their scales. */
 cudaError_t tk_paged_attention_scalar(const tk_cuda_paged_args &a, long long units,
                                       const int *cu_units, cudaStream_t stream);
 

@@ -1,10 +1,9 @@
 /* paged_attention_record.c: the record of cuda_tiled paged
  * attention: tensor-core kernel over page-gathered K/V tiles, one CTA per
  * (unit of query rows, KV head, split), split-KV merged by log-sum-exp,
- * unit table computed on the device. docs/cuda-attention.md explains the
- * choices. */
-#include <stdio.h>
-
+ * unit table computed on the device; calls it does not take (float32,
+ * other head dims or layouts, 8-bit caches) run on the scalar kernel in
+ * one config. docs/cuda-attention.md explains the choices. */
 #include "runtime/status.h"
 #include "impls/cuda/attention_index.h"
 #include "impls/cuda/attention_record_common.h"
@@ -42,16 +41,10 @@ static int paged_valid(const tk_problem *p, const void *config, char *why, size_
                     why, len);
 }
 
-/* Any call with 16/32-bit caches within the index limits on compute
- * capability 8.0 or later; 8-bit (fp8/int8) caches are not implemented on
- * CUDA yet. */
+/* Any call within the index limits on compute capability 8.0 or later,
+ * 8-bit (fp8/int8) caches included (on the scalar kernel). */
 static int paged_supports(const tk_problem *p, const tk_device_info *dev, char *why, size_t len) {
   tk_cuda_paged_args a;
-  if (p->u.paged_attention.k_scale.present) {
-    snprintf(why, len, "unsupported: 8-bit (%s) KV cache: no CUDA kernel reads it yet",
-             tk_dtype_name(p->u.paged_attention.k_cache.dtype));
-    return 0;
-  }
   return tk_cuda_cc_at_least(dev, p->device_id, 8, 0, why, len) &&
          tk_cuda_paged_args_of(&p->u.paged_attention, &a, why, len);
 }
