@@ -163,6 +163,10 @@ XLA_FFI_Error *tkffi_attr_string(const tkffi_call *c, const char *name, char *bu
   return NULL;
 }
 
+/* DLPack 1.x's type code kDLFloat8_e4m3fn, which older dlpack.h headers
+ * lack (the library reads it as TK_FP8_E4M3). */
+#define TKFFI_DL_FLOAT8_E4M3FN 10
+
 /* The DLPack dtype of an XLA element type; 0 when it has none. */
 static int dtype_of(XLA_FFI_DataType t, DLDataType *out) {
   static const struct {
@@ -175,6 +179,7 @@ static int dtype_of(XLA_FFI_DataType t, DLDataType *out) {
       {XLA_FFI_DataType_S32, kDLInt, 32},     {XLA_FFI_DataType_S64, kDLInt, 64},
       {XLA_FFI_DataType_U8, kDLUInt, 8},      {XLA_FFI_DataType_U16, kDLUInt, 16},
       {XLA_FFI_DataType_U32, kDLUInt, 32},    {XLA_FFI_DataType_U64, kDLUInt, 64},
+      {XLA_FFI_DataType_F8E4M3FN, TKFFI_DL_FLOAT8_E4M3FN, 8},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (map[i].xla == t) {
@@ -194,7 +199,8 @@ static XLA_FFI_Error *take_buffer(const tkffi_call *c, const XLA_FFI_Buffer *b, 
   if (!dtype_of(b->dtype, &t->dl.dtype))
     return tkffi_error(c, XLA_FFI_Error_Code_INVALID_ARGUMENT,
                        "%s: %s has XLA element type %d, which the library does not take (float32, "
-                       "float16 or bfloat16 data, int32 indices)",
+                       "float16 or bfloat16 data, int32 indices, int8 or float8_e4m3fn paged "
+                       "KV caches)",
                        c->op, name, (int)b->dtype);
   for (int64_t i = 0; i < b->rank; i++) t->shape[i] = b->dims[i];
   t->dl.data = b->data;

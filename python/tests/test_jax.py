@@ -92,6 +92,42 @@ def test_moe_and_paged_jit_bits_equal_direct(rng):
     assert_close(direct, ref.paged_attention(q, kc, vc, table, kv_lens, cu), BF16)
 
 
+def _paged_8bit(rng, cache, per_token):
+    """test_ops.py's 8-bit paged inputs: caches [12,4,2,16] of int8 or
+    float8_e4m3fn (finite: the NaN pattern left out), float32 scales per
+    token and KV head or [1], 3 sequences."""
+    shape = (12, 4, 2, 16)
+    if cache == "int8":
+        kc, vc = (rng.integers(-127, 128, shape).astype(np.int8) for _ in range(2))
+    else:
+        kc, vc = (np.clip(randn(rng, shape, np.float32) * 100, -448, 448).astype(jnp.float8_e4m3fn)
+                  for _ in range(2))
+    sshape = shape[:3] if per_token else (1,)
+    ks, vs = (rng.uniform(0.005, 0.02, sshape).astype(np.float32) for _ in range(2))
+    table = np.stack([rng.permutation(12)[:4] for _ in range(3)]).astype(np.int32)
+    return kc, vc, ks, vs, table, np.array([13, 5, 16], np.int32)
+
+
+@pytest.mark.parametrize("dt", ["f32", "bf16"])
+@pytest.mark.parametrize("cache", ["int8", "float8_e4m3fn"])
+@pytest.mark.parametrize("per_token", [False, True])
+def test_paged_8bit_jit_bits_equal_direct(rng, dt, cache, per_token):
+    kc, vc, ks, vs, table, kv_lens = _paged_8bit(rng, cache, per_token)
+    kc_j, vc_j = jnp.asarray(kc), jnp.asarray(vc)
+    assert kc_j.dtype == {"int8": jnp.int8, "float8_e4m3fn": jnp.float8_e4m3fn}[cache]
+    assert np.count_nonzero(kc.astype(np.float32)) and np.count_nonzero(vc.astype(np.float32))
+    dq = lambda c, s: c.astype(np.float32) * (s[..., None] if per_token else s[0])
+    for cu in (None, np.array([0, 3, 4, 9], np.int32)):  # decode; prefill (both optional slots)
+        q = randn(rng, (3 if cu is None else 9, 4, 16), DTYPES[dt])
+        direct = tk.paged_attention(q, kc, vc, table, kv_lens, cu_q_lens=cu, k_scale=ks, v_scale=vs)
+        ffi = jax.jit(lambda q, kc, vc, ks, vs: tkj.paged_attention(
+            q, kc, vc, table, kv_lens, cu_q_lens=cu, k_scale=ks, v_scale=vs))(q, kc_j, vc_j, ks, vs)
+        _same_bits(direct, np.asarray(ffi), f"paged {cache}")
+        assert np.count_nonzero(direct.astype(np.float32))
+        want = ref.paged_attention(q, dq(kc, ks), dq(vc, vs), table, kv_lens, cu)
+        assert_close(direct, want, q.dtype, what=f"paged {cache}")
+
+
 # ---------------------------------------------------------------- against JAX
 
 
@@ -245,6 +281,28 @@ def test_bad_input_inside_jit_has_the_library_message(rng):
         jax.jit(tkj.grouped_gemm)(lhs, rhs, np.array([5, 5], np.int32)).block_until_ready()
     with pytest.raises(JaxError, match="attention: impl 'nope' is not an implementation"):
         jax.jit(lambda q: tkj.attention(q, q, q, impl="nope"))(q).block_until_ready()
+
+
+def test_paged_scales_mismatched_inside_jit(rng):
+    kc, vc, ks, vs, table, kv_lens = _paged_8bit(rng, "int8", True)
+    q = randn(rng, (3, 4, 16), np.float32)
+    paged = lambda q, kc, vc, **kw: jax.jit(lambda q, kc, vc: tkj.paged_attention(
+        q, kc, vc, table, kv_lens, **kw))(q, kc, vc).block_until_ready()
+    with pytest.raises(tk.InvalidArgumentError, match="k_scale is given without v_scale"):
+        paged(q, kc, vc, k_scale=ks)
+    with pytest.raises(tk.InvalidArgumentError, match="v_scale is given without k_scale"):
+        paged(q, kc, vc, v_scale=vs)
+    with pytest.raises(JaxError, match="paged_attention: k_scale is NULL, but k_cache is int8"):
+        paged(q, kc, vc)
+    kb, vb = randn(rng, kc.shape, BF16), randn(rng, vc.shape, BF16)
+    with pytest.raises(JaxError, match="paged_attention: k_scale is given, but k_cache is bfloat16"):
+        paged(q.astype(BF16), kb, vb, k_scale=ks, v_scale=vs)
+    with pytest.raises(JaxError, match="paged_attention: k_scale has dtype int32, expected float32"):
+        paged(q, kc, vc, k_scale=ks.astype(np.int32), v_scale=vs)
+    with pytest.raises(JaxError, match="paged_attention: v_scale .*Hkv"):
+        paged(q, kc, vc, k_scale=ks, v_scale=vs[:, :, :1])
+    with pytest.raises(JaxError, match="v_cache has dtype float8_e4m3fn"):
+        paged(q, kc, vc.astype(np.float32).astype(jnp.float8_e4m3fn), k_scale=ks, v_scale=vs)
 
 
 def test_forced_impl_inside_jit(rng):
