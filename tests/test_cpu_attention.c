@@ -31,6 +31,7 @@ static const char *const PAGED_CONFIGS[] = {
     "isa=256,block_q=16,block_kv=64,mr=2,kv_split=8,decode=1,dec_keys=32,dec_pf=1",
     "isa=256,block_q=64,block_kv=256,mr=4,kv_split=2,decode=0,dec_keys=16",
     "isa=256,block_q=64,block_kv=64,mr=2,kv_split=2,decode=1,dec_keys=8,dec_pf=1",
+    "isa=256,block_q=16,block_kv=64,mr=2,kv_split=8,decode=1,dec_keys=32,dec_pf=0",
 };
 #define N_ATTN_CFG (int)(sizeof ATTN_CONFIGS / sizeof *ATTN_CONFIGS)
 #define N_PAGED_CFG (int)(sizeof PAGED_CONFIGS / sizeof *PAGED_CONFIGS)

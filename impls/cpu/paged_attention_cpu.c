@@ -86,6 +86,10 @@ int tk_cpu_paged_takes_decode(const tk_paged_attention_problem *p, const tk_cpu_
          (c->decode && (!p->cu_q_lens.present || p->Tq_total <= TK_PAGED_DECODE_MAX_Q * p->S));
 }
 
+int tk_cpu_paged_decode_converts(const tk_paged_attention_problem *p) {
+  return tk_dtype_size(p->k_cache.dtype) >= 2 && p->Hkv > 0 && p->Hq / p->Hkv >= 4;
+}
+
 tk_status tk_cpu_paged_attention(const tk_paged_attention_problem *p, const tk_cpu_paged_config *c,
                                  tk_pool *pool) {
   if (tk_cpu_paged_takes_decode(p, c)) return tk_cpu_paged_decode(p, c, pool);

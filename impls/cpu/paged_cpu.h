@@ -1,8 +1,8 @@
 /* paged_cpu.h: the cpu paged attention: its config, the planner
  * (paged_attention_cpu.c) that sends a call to the attention engine or to
- * the decode kernel, and the decode kernel (paged_decode.c, its AVX2 task
- * paged_decode_avx2.c). docs/cpu-attention.md ("Paged decode") explains the
- * design. */
+ * the decode kernel, and the decode kernel (paged_decode.c, its AVX2 tasks
+ * paged_decode_avx2.c and paged_decode_convert_avx2.c).
+ * docs/cpu-attention.md ("Paged decode") explains the design. */
 #ifndef TK_CPU_PAGED_CPU_H
 #define TK_CPU_PAGED_CPU_H
 
@@ -45,10 +45,11 @@ int tk_cpu_paged_takes_decode(const tk_paged_attention_problem *p, const tk_cpu_
 
 /* The decode kernel: tasks of (sequence, block of query positions, key
  * part) holding every kv head; each step of a task reads every K/V row of
- * its keys once (in place for bf16/f32, else converted to float once) and
- * folds it into all the rows of its kv head (the GQA group's query heads at
- * each position) with an online softmax; parts merge by log-sum-exp. Any
- * q_len; any cache dtype. */
+ * its keys once (converted to float first where
+ * tk_cpu_paged_decode_converts, else mostly in place) and folds it into
+ * all the rows of its kv head (the GQA group's query heads at each
+ * position) with an online softmax; parts merge by log-sum-exp. Any q_len;
+ * any cache dtype. */
 tk_status tk_cpu_paged_decode(const tk_paged_attention_problem *p, const tk_cpu_paged_config *c,
                               tk_pool *pool);
 
@@ -97,5 +98,20 @@ int64_t tk_paged_task_scratch(const tk_paged_task *t);
 /* Computes task t into *out, using scratch (tk_paged_task_scratch floats,
  * 32-byte aligned). AVX2 + FMA + F16C. */
 void tk_paged_task_avx2(const tk_paged_task *t, float *scratch, tk_paged_partial *out);
+
+/* 1 when p's decode tasks take the converting task function: a 16/32-bit
+ * cache and a GQA group of 4 or more (each float then feeds 4 rows or
+ * more; reading such a cache in place was 10-15% slower on Zen 3,
+ * docs/cpu-attention.md). */
+int tk_cpu_paged_decode_converts(const tk_paged_attention_problem *p);
+
+/* Floats of worker scratch tk_paged_convert_task_avx2 needs for t. */
+int64_t tk_paged_convert_task_scratch(const tk_paged_task *t);
+
+/* Computes task t (16/32-bit cache, queries in element order, dp and dvp
+ * multiples of 8) into *out like tk_paged_task_avx2, converting each
+ * step's rows of every kv head to float first; t->prefetch is not read.
+ * scratch: tk_paged_convert_task_scratch floats, 32-byte aligned. */
+void tk_paged_convert_task_avx2(const tk_paged_task *t, float *scratch, tk_paged_partial *out);
 
 #endif

@@ -23,6 +23,7 @@ typedef struct {
   const tk_cpu_paged_config *c;
   int64_t G, nsplit, dp, dvp, nb; /* nb: keys per step */
   int pairs;              /* queries and accumulators in pair order (tk_paged_task_pairs) */
+  int converts;           /* tk_cpu_paged_decode_converts: the converting task function */
   float c_logit, c_cap;   /* c_logit includes tk_paged_task_q_gain */
   const dgroup *groups;
   float *scratch;         /* per worker: worker_floats */
@@ -152,7 +153,10 @@ static void decode_task(void *arg, int64_t task, int worker) {
   t.table = tk_at(&p->block_table, g->seq, 0, 0, 0);
   t.c_cap = job->c_cap;
   t.prefetch = job->c->dec_pf;
-  tk_paged_task_avx2(&t, kscr, &out);
+  if (job->converts)
+    tk_paged_convert_task_avx2(&t, kscr, &out);
+  else
+    tk_paged_task_avx2(&t, kscr, &out);
   if (job->nsplit > 1) return;
   for (int64_t h = 0; h < p->Hkv; h++)
     for (int64_t r = 0; r < n; r++)
@@ -232,17 +236,24 @@ tk_status tk_cpu_paged_decode(const tk_paged_attention_problem *p, const tk_cpu_
     return TK_OK;
   }
   const float log2e = 1.4426950408889634f;
-  decode_job job = {p, c, G, c->kv_split, round16(p->D), round16(p->Dv), c->dec_keys, 0, 0, 0,
-                    groups, NULL, 0, NULL, 0};
+  decode_job job = {.p = p, .c = c, .G = G, .nsplit = c->kv_split, .dp = round16(p->D),
+                    .dvp = round16(p->Dv), .nb = c->dec_keys, .groups = groups};
   job.c_logit = p->softcap > 0 ? p->scale / p->softcap : p->scale * log2e;
   job.c_cap = p->softcap > 0 ? p->softcap * log2e : 0.0f;
   int64_t rows = p->Hkv * npos * G, rp = round8(rows), np = round8(npos * G);
   job.part_floats = rp * job.dvp + 2 * rp;
+  job.converts = tk_cpu_paged_decode_converts(p);
+  if (job.converts) { /* steps of float K/V of every head within 256 KiB (half this L2) */
+    int64_t row = job.dp + job.dvp;
+    int64_t fit = p->Hkv > 65536 / row ? 0 : (65536 / (p->Hkv * row)) & ~(int64_t)7;
+    job.nb = job.nb < fit ? job.nb : fit > 8 ? fit : 8;
+  }
   tk_paged_task shape = task_shape(p, npos * G, job.dp, job.dvp, (int)job.nb);
-  job.pairs = tk_paged_task_pairs(&shape);
-  job.c_logit *= tk_paged_task_q_gain(&shape);
-  job.worker_floats =
-      round8(rp * job.dp + 2 * np + job.part_floats + tk_paged_task_scratch(&shape));
+  job.pairs = !job.converts && tk_paged_task_pairs(&shape);
+  if (!job.converts) job.c_logit *= tk_paged_task_q_gain(&shape);
+  int64_t task_floats =
+      job.converts ? tk_paged_convert_task_scratch(&shape) : tk_paged_task_scratch(&shape);
+  job.worker_floats = round8(rp * job.dp + 2 * np + job.part_floats + task_floats);
   int workers = pool ? tk_pool_size(pool) : 1;
   job.scratch = alloc_floats(workers * job.worker_floats);
   if (job.nsplit > 1 && job.scratch) job.parts = alloc_floats(n * job.nsplit * job.part_floats);

@@ -1,25 +1,18 @@
-/* paged_decode_avx2.c: one task of the paged decode kernel on AVX2 + FMA:
- * steps of dec_keys keys; for each kv head a step computes the logits of
- * the head's rows (its GQA group's query heads) against the keys in tiles
- * of R rows by C keys (R * C = 8 accumulators, R = 4 where there are four
- * rows, so every K vector loaded feeds four FMAs), folds them into the
- * online softmax and adds the weighted V rows in tiles of R rows. A bf16
- * or f32 cache whose rows are contiguous and a multiple of 16 long is read
- * in place (a bf16 vector of 16 elements gives its even and odd elements
- * as two float vectors by a shift and a mask; queries and accumulators are
- * kept in that order, tk_paged_task_pairs); any other row (f16, fp8, int8,
- * strided, other lengths) is converted to float once into a small buffer
- * per head and step. The next step's page ids are read while this one
- * computes; with t->prefetch each head asks for the next head's rows. */
-#include <immintrin.h>
-#include <math.h>
-#include <stdint.h>
-
-#include "impls/cpu/inline.h"
-#include "impls/cpu/paged_cpu.h"
-#include "impls/cpu/simd_avx2.h"
-#include "impls/cpu/vec_exp_avx2.h"
-#include "runtime/half.h"
+/* paged_decode_avx2.c: one task of the paged decode kernel that reads
+ * rows in place, on AVX2 + FMA (every call but those that
+ * tk_cpu_paged_decode_converts sends to paged_decode_convert_avx2.c):
+ * steps of dec_keys keys, each run as three passes (logits, softmax,
+ * values) over blocks of 8 keys that go through every kv head in turn, so
+ * the cache is read in memory order. The tiles are R rows by 8 / R keys
+ * (logits) or by 16 * B elements of Dv (values), 8 accumulators, R = 4 where
+ * a head has four rows. Contiguous rows with D, Dv multiples of 16 are
+ * turned into float vectors in registers (bf16: even and odd elements, by
+ * a shift and a mask, with queries and accumulators kept in that order,
+ * tk_paged_task_pairs; fp8 as 2^-120 times the value, tk_paged_task_q_gain);
+ * other rows are converted to float once per head and step into a small
+ * buffer. The next step's page ids are read while this one computes; with
+ * t->prefetch the passes ask for the next step's K and V rows. */
+#include "impls/cpu/paged_decode_common_avx2.h"
 
 /* 1: the cache's rows are read where they lie (contiguous, D and Dv
  * multiples of 16); 0: each is converted to float first. */
@@ -33,7 +26,6 @@ int tk_paged_task_pairs(const tk_paged_task *t) {
   return t->kv_dtype == TK_BF16 && in_place(t);
 }
 
-
 /* Scratch: s [nh * n][nb], w [nh * n][nb], ks [nb], vs [nb], kf [nb][dp],
  * vf [nb][dvp]. */
 int64_t tk_paged_task_scratch(const tk_paged_task *t) {
@@ -41,53 +33,15 @@ int64_t tk_paged_task_scratch(const tk_paged_task *t) {
   return 2 * t->nh * t->n * nb + 2 * nb + nb * (t->dp + t->dvp) + 16;
 }
 
-/* Floats of 8 float8 e4m3 values times 2^-120, exactly: the pattern's
- * bits moved into a float's sign, exponent and mantissa (fp8 subnormals
- * become float subnormals; S.1111.111 reads 480). */
-TK_INLINE __m256 fp8x8_raw(const void *p) {
-  __m256i b = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p));
-  __m256i f = _mm256_and_si256(_mm256_slli_epi32(b, 20), _mm256_set1_epi32((int)0x87f00000u));
-  return _mm256_castsi256_ps(f);
-}
-
-/* Floats of 8 float8 e4m3 values, exactly (one multiply undoes the 2^-120
- * before any product can underflow). */
-TK_INLINE __m256 fp8x8(const void *p) {
-  return _mm256_mul_ps(fp8x8_raw(p), _mm256_set1_ps(0x1p120f));
-}
-
 /* The tiles read an fp8 cache in place as fp8x8_raw gives it, without the
- * multiply (on Zen 3 a multiply of a subnormal float takes about twice as
- * long as the whole fold): the 2^120 is split between the queries
+ * multiply (on Zen 3 multiplies of subnormal floats made the whole fp8
+ * fold about twice as slow): the 2^120 is split between the queries
  * (tk_paged_task_q_gain) and the K scales (logits), and between the V
  * weights and the accumulators at the end, so every sum stays in range. */
 #define FP8_GAIN 0x1p60f
 
 float tk_paged_task_q_gain(const tk_paged_task *t) {
   return t->kv_dtype == TK_FP8_E4M3 && in_place(t) ? FP8_GAIN : 1.0f;
-}
-
-/* Floats of 8 int8 values. */
-TK_INLINE __m256 i8x8(const void *p) {
-  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
-}
-
-/* Row src (n elements, step bytes apart) of dtype dt as floats in
- * dst[0..np), zero past n; 8-bit values before their scale (fp8 exact; the
- * NaN pattern reads 480 in whole vectors, NaN in the scalar tail).
- * Inlined with a constant dt. */
-TK_INLINE void convert_row(float *dst, const char *src, int64_t n, int64_t np, int64_t step,
-                               tk_dtype dt) {
-  int64_t es = tk_dtype_size(dt), d = 0;
-  if (step == es) {
-    for (; d + 8 <= n; d += 8) {
-      const char *p = src + d * es;
-      __m256 x = dt == TK_FP8_E4M3 ? fp8x8(p) : dt == TK_I8 ? i8x8(p) : tk256_load(p, dt);
-      _mm256_store_ps(dst + d, x);
-    }
-  }
-  for (; d < n; d++) dst[d] = tk_load_f32(src + d * step, dt);
-  for (; d < np; d++) dst[d] = 0.0f;
 }
 
 /* Rows src[0..nk) (n elements each) as floats in dst [nk][np]. Inlined
@@ -105,32 +59,6 @@ static void convert_rows(float *dst, const char *const *src, int64_t nk, int64_t
     case TK_FP8_E4M3: convert_rows_dt(dst, src, nk, n, np, step, TK_FP8_E4M3); break;
     case TK_I8: convert_rows_dt(dst, src, nk, n, np, step, TK_I8); break;
     default: convert_rows_dt(dst, src, nk, n, np, step, TK_F32); break;
-  }
-}
-
-/* Of keys [c0, c0 + nk) of kv head 0: the K and V rows and the offsets of
- * their scales, walking the block table one page at a time. */
-typedef struct {
-  const char *k[TK_PAGED_MAX_DEC_KEYS], *v[TK_PAGED_MAX_DEC_KEYS];
-  int64_t ks[TK_PAGED_MAX_DEC_KEYS], vs[TK_PAGED_MAX_DEC_KEYS];
-  int64_t nk;
-} step_rows;
-
-static void find_rows(const tk_paged_task *t, int64_t c0, int64_t nk, step_rows *r) {
-  int64_t pi = c0 / t->page_size, slot = c0 % t->page_size;
-  int64_t page = t->table[pi * t->table_step];
-  r->nk = nk;
-  for (int64_t k = 0; k < nk; k++, slot++) {
-    if (slot == t->page_size) {
-      slot = 0;
-      page = t->table[++pi * t->table_step];
-    }
-    /* a cache of empty rows (D or Dv 0) holds no data: its pointer may be
-     * NULL and its strides anything, so no row address is formed */
-    r->k[k] = t->k && t->D ? t->k + (page * t->k_page + slot * t->k_key) : NULL;
-    r->v[k] = t->v && t->Dv ? t->v + (page * t->v_page + slot * t->v_key) : NULL;
-    r->ks[k] = page * t->ks_page + slot * t->ks_key;
-    r->vs[k] = page * t->vs_page + slot * t->vs_key;
   }
 }
 
@@ -300,54 +228,6 @@ TK_INLINE void pv_step(float *acc, int64_t nh, int64_t n, int64_t dvp, const flo
       pv_rows(ah, n2, n, dvp, wh, nb, tr->v, off, kb, ke, dt, 1, 4);
     }
   }
-}
-
-/* Folds the logits s[0..nb) of row r of a head (partial row hr; keys c0..,
- * nk real ones) into its running max, sum and accumulator; writes the V
- * weights w[0..nb) (times the keys' V scales vs when given). */
-static void softmax_row(const tk_paged_task *t, int64_t r, int64_t hr, int64_t c0, int64_t nk,
-                        int64_t nb, float *s, float *w, const float *ks, const float *vs,
-                        tk_paged_partial *o) {
-  int64_t lo = t->lo[r] - c0, hi = t->hi[r] - c0 + 1; /* visible keys [lo, hi) of the step */
-  if (lo < 0) lo = 0;
-  if (hi > nk) hi = nk;
-  if (lo >= hi) {
-    for (int64_t k = 0; k < nb; k++) w[k] = 0.0f;
-    return;
-  }
-  __m256 mx = _mm256_set1_ps(-INFINITY);
-  for (int64_t k = 0; k < nb; k += 8) {
-    __m256 x = _mm256_load_ps(s + k);
-    if (ks) x = _mm256_mul_ps(x, _mm256_load_ps(ks + k));
-    if (t->c_cap > 0) x = _mm256_mul_ps(_mm256_set1_ps(t->c_cap), tk256_tanh(x));
-    _mm256_store_ps(s + k, x);
-  }
-  for (int64_t k = 0; k < lo; k++) s[k] = -INFINITY;
-  for (int64_t k = hi; k < nb; k++) s[k] = -INFINITY;
-  for (int64_t k = 0; k < nb; k += 8) mx = _mm256_max_ps(mx, _mm256_load_ps(s + k));
-  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
-  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-  m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
-  float m_old = o->m[hr], m_new = _mm_cvtss_f32(m4) > m_old ? _mm_cvtss_f32(m4) : m_old;
-  __m256 mn = _mm256_set1_ps(m_new), sum = _mm256_setzero_ps();
-  for (int64_t k = 0; k < nb; k += 8) {
-    __m256 e = tk256_exp2(_mm256_sub_ps(_mm256_load_ps(s + k), mn));
-    sum = _mm256_add_ps(sum, e);
-    _mm256_store_ps(w + k, vs ? _mm256_mul_ps(e, _mm256_load_ps(vs + k)) : e);
-  }
-  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
-  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
-  if (m_new > m_old) {
-    float alpha = m_old == -INFINITY ? 0.0f : exp2f(m_old - m_new);
-    o->l[hr] *= alpha;
-    __m256 a = _mm256_set1_ps(alpha);
-    float *acc = o->acc + hr * t->dvp;
-    for (int64_t d = 0; d < t->dvp; d += 8)
-      _mm256_store_ps(acc + d, _mm256_mul_ps(a, _mm256_load_ps(acc + d)));
-    o->m[hr] = m_new;
-  }
-  o->l[hr] += _mm_cvtss_f32(s4);
 }
 
 /* Folds one step (keys c0.., rows rw; their tile rows tr) into the rows
