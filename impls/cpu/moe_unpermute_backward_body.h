@@ -23,7 +23,8 @@ TK_INLINE int64_t head_elems(const char *p, int64_t H, int64_t es) {
 
 /* Token t's slots as the scatter reads them: the forward's rows at
  * dest[t, s] (NULL without d_weights) and the weights. */
-TK_INLINE void load_bwd_slots(const tk_moe_unpermute_backward_problem *p, int64_t t, token_slots *ts) {
+TK_INLINE void load_bwd_slots(const tk_moe_unpermute_backward_problem *p, int64_t t,
+                              token_slots *ts) {
   const int dw = p->d_weights.present;
   for (int64_t s = 0; s < p->k; s++) {
     ts->row[s] = dw ? (const char *)tk_at(&p->rows, tk_load_i32(&p->dest, t, s), 0, 0, 0) : NULL;
@@ -34,7 +35,7 @@ TK_INLINE void load_bwd_slots(const tk_moe_unpermute_backward_problem *p, int64_
 /* Columns [h, h + n) of a token (n <= LANES): w * dout into each slot's
  * d_rows row, and with dw dout * rows into the slot's accumulator. */
 TK_INLINE void scatter_partial(const char *g, char *const *dst, const token_slots *ts, int64_t k,
-                            tk_dtype d, int64_t h, int64_t n, int dw, vec *acc) {
+                               tk_dtype d, int64_t h, int64_t n, int dw, vec *acc) {
   const int64_t es = tk_dtype_size(d);
   const vec gv = VLOAD_N(g + h * es, d, n);
   for (int64_t s = 0; s < k; s++) {
@@ -46,7 +47,7 @@ TK_INLINE void scatter_partial(const char *g, char *const *dst, const token_slot
 /* Columns [h, h + LANES * nv) of a token (nv constant after inlining), as
  * scatter_partial. */
 TK_INLINE void scatter_block(const char *g, char *const *dst, const token_slots *ts, int64_t k,
-                          tk_dtype d, int64_t h, int nv, int dw, int stream, vec *acc) {
+                             tk_dtype d, int64_t h, int nv, int dw, int stream, vec *acc) {
   const int64_t es = tk_dtype_size(d);
   vec gv[BLOCK_VECS];
   for (int i = 0; i < nv; i++) gv[i] = VLOAD(g + (h + i * LANES) * es, d);
@@ -75,7 +76,7 @@ TK_INLINE void scatter_block(const char *g, char *const *dst, const token_slots 
  * the forward's rows further along, as unpermute does), single vectors,
  * a tail. */
 TK_INLINE void scatter_token(const tk_moe_unpermute_backward_problem *p, tk_dtype d, int64_t t,
-                          const token_slots *cur, const token_slots *next, int stream) {
+                             const token_slots *cur, const token_slots *next, int stream) {
   const int64_t es = tk_dtype_size(d), H = p->H, k = p->k;
   const int dw = p->d_weights.present;
   int64_t ahead = k > 2 ? 16384 / k : 8192; /* unpermute's distance (moe_unpermute_body.h) */
@@ -105,7 +106,7 @@ TK_INLINE void scatter_token(const tk_moe_unpermute_backward_problem *p, tk_dtyp
 
 /* Tokens [t0, t1) in dtype d (constant after inlining). */
 TK_INLINE void scatter_tokens(const tk_moe_unpermute_backward_problem *p, tk_dtype d, int64_t t0,
-                           int64_t t1, int stream) {
+                              int64_t t1, int stream) {
   token_slots slots[2];
   if (t0 < t1) load_bwd_slots(p, t0, &slots[0]);
   for (int64_t t = t0; t < t1; t++) {
@@ -122,7 +123,8 @@ TK_INLINE void scatter_tokens(const tk_moe_unpermute_backward_problem *p, tk_dty
   if (stream) _mm_sfence();
 }
 
-void SCATTER_TOKENS(const tk_moe_unpermute_backward_problem *p, int64_t t0, int64_t t1, int stream) {
+void SCATTER_TOKENS(const tk_moe_unpermute_backward_problem *p, int64_t t0, int64_t t1,
+                    int stream) {
   const int64_t es = tk_dtype_size(p->d_rows.dtype);
   stream = stream && rows_share_lines(&p->d_rows, p->H, es);
   switch (p->d_rows.dtype) {
@@ -135,7 +137,7 @@ void SCATTER_TOKENS(const tk_moe_unpermute_backward_problem *p, int64_t t0, int6
 /* Row r = the float32 sum over its slots slots[0..n) (t * k + s, in slot
  * order) of w * dout[t], zero when n = 0. */
 TK_INLINE void gather_row(const tk_moe_unpermute_backward_problem *p, tk_dtype d, int64_t r,
-                       const int64_t *slots, int64_t n) {
+                          const int64_t *slots, int64_t n) {
   const int64_t es = tk_dtype_size(d), H = p->H;
   char *out = tk_at(&p->d_rows, r, 0, 0, 0);
   for (int64_t h = 0; h < H; h += LANES) {

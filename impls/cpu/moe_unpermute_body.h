@@ -35,8 +35,8 @@ TK_INLINE void load_slots(const tk_moe_unpermute_problem *p, int64_t t, token_sl
 
 /* Out elements [h, h + LANES * nv) of the token (nv constant after
  * inlining). */
-TK_INLINE void reduce_block(const token_slots *ts, int64_t k, tk_dtype d, int64_t h, int nv, char *out,
-                         int stream) {
+TK_INLINE void reduce_block(const token_slots *ts, int64_t k, tk_dtype d, int64_t h, int nv,
+                            char *out, int stream) {
   const int64_t es = tk_dtype_size(d);
   vec acc[BLOCK_VECS];
   for (int i = 0; i < nv; i++) acc[i] = VZERO();
@@ -55,7 +55,7 @@ TK_INLINE void reduce_block(const token_slots *ts, int64_t k, tk_dtype d, int64_
 
 /* Out elements [h, h + n) of the token, n <= LANES. */
 TK_INLINE void reduce_partial(const token_slots *ts, int64_t k, tk_dtype d, int64_t h, int64_t n,
-                           char *out) {
+                              char *out) {
   const int64_t es = tk_dtype_size(d);
   vec acc = VZERO();
   for (int64_t s = 0; s < k; s++)
@@ -67,7 +67,7 @@ TK_INLINE void reduce_partial(const token_slots *ts, int64_t k, tk_dtype d, int6
  * block `ahead` bytes further along the token's rows, continuing into the
  * next token's rows (next may be NULL). */
 TK_INLINE void prefetch_ahead(const token_slots *cur, const token_slots *next, int64_t k, int64_t H,
-                           int64_t es, int64_t ahead, int64_t h, int64_t n) {
+                              int64_t es, int64_t ahead, int64_t h, int64_t n) {
   int64_t at = h + ahead / es;
   const token_slots *ts = cur;
   if (at >= H) {
@@ -82,7 +82,7 @@ TK_INLINE void prefetch_ahead(const token_slots *cur, const token_slots *next, i
 /* Token t: a head up to out's 64-byte boundary when streaming, blocks (each
  * prefetching further along the rows), single vectors, a tail. */
 TK_INLINE void reduce_token(const tk_moe_unpermute_problem *p, tk_dtype d, int64_t t,
-                         const token_slots *cur, const token_slots *next, int stream) {
+                            const token_slots *cur, const token_slots *next, int stream) {
   const int64_t es = tk_dtype_size(d), H = p->H, k = p->k;
   /* 16 KiB / k per row, 1 to 8 KiB: enough lines in flight for k streams;
    * for k = 8 that is 2 KiB, not the 4 KiB that would put the prefetched
@@ -109,7 +109,7 @@ TK_INLINE void reduce_token(const tk_moe_unpermute_problem *p, tk_dtype d, int64
 
 /* Tokens [t0, t1) in dtype d (constant after inlining). */
 TK_INLINE void reduce_tokens(const tk_moe_unpermute_problem *p, tk_dtype d, int64_t t0, int64_t t1,
-                          int stream) {
+                             int stream) {
   token_slots slots[2];
   if (t0 < t1) load_slots(p, t0, &slots[0]);
   for (int64_t t = t0; t < t1; t++) {

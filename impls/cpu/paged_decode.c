@@ -81,7 +81,8 @@ static void write_row(const decode_job *job, const dgroup *g, int64_t first, int
   int64_t pos = g->pos0 + r / job->G, h = hkv * job->G + r % job->G;
   float inv = l > 0 ? 1.0f / l : 0.0f;
   for (int64_t d = 0; d < p->Dv; d++)
-    tk_store_f32(tk_at(&p->out, first + pos, h, d, 0), p->out.dtype, acc[slot(d, job->pairs)] * inv);
+    tk_store_f32(tk_at(&p->out, first + pos, h, d, 0), p->out.dtype,
+                 acc[slot(d, job->pairs)] * inv);
 }
 
 /* Per-task layout inside a worker's scratch or a part: acc [n][dvp], m, l

@@ -47,7 +47,7 @@ float tk_paged_task_q_gain(const tk_paged_task *t) {
 /* Rows src[0..nk) (n elements each) as floats in dst [nk][np]. Inlined
  * with a constant dt. */
 TK_INLINE void convert_rows_dt(float *dst, const char *const *src, int64_t nk, int64_t n,
-                                   int64_t np, int64_t step, tk_dtype dt) {
+                               int64_t np, int64_t step, tk_dtype dt) {
   for (int64_t k = 0; k < nk; k++) convert_row(dst + k * np, src[k], n, np, step, dt);
 }
 
@@ -62,15 +62,14 @@ static void convert_rows(float *dst, const char *const *src, int64_t nk, int64_t
   }
 }
 
-/* Where the prefetches of a head step go: kv head h of the keys r (r
- * NULL: none). */
+/* Where a pass's prefetches go: kv head h of the keys r (r NULL: none). */
 typedef struct {
   const step_rows *r;
   int64_t h;
 } pf_target;
 
-/* Asks for the cache lines of the K and V rows of keys [k0, k1) of the
- * target (those it has). */
+/* Asks for the cache lines of the K (v = 0) or V (v = 1) rows of keys
+ * [k0, k1) of the target (those it has). */
 TK_INLINE void prefetch_keys(const tk_paged_task *t, pf_target pf, int64_t k0, int64_t k1, int v) {
   if (!pf.r) return;
   int64_t bytes = v ? t->Dv * t->v_d : t->D * t->k_d, hb = v ? t->v_head : t->k_head;
@@ -120,7 +119,7 @@ typedef struct {
  * bf16 rows in place against queries in pair order, or float). Inlined
  * with constants. */
 TK_INLINE void qk_tile(const float *q, int64_t dp, const char *const *kr, int64_t off,
-                           tk_dtype dt, int R, float *s, int64_t nb) {
+                       tk_dtype dt, int R, float *s, int64_t nb) {
   const int C = 8 / R;
   const int64_t es = tk_dtype_size(dt);
   __m256 a[8];
@@ -147,8 +146,8 @@ TK_INLINE void qk_tile(const float *q, int64_t dp, const char *const *kr, int64_
  * vr[k0..k1) (each off bytes on), over 16 * B elements from element d.
  * Inlined with constants. */
 TK_INLINE void pv_tile(float *acc, int64_t dvp, const float *w, int64_t nb,
-                           const char *const *vr, int64_t off, int64_t k0, int64_t k1, int64_t d,
-                           tk_dtype dt, int R, int B) {
+                       const char *const *vr, int64_t off, int64_t k0, int64_t k1, int64_t d,
+                       tk_dtype dt, int R, int B) {
   const int64_t es = tk_dtype_size(dt);
   __m256 a[8];
   for (int r = 0; r < R; r++)
@@ -176,8 +175,8 @@ TK_INLINE void pv_tile(float *acc, int64_t dvp, const float *w, int64_t nb,
  * each block also asks for pf's rows of its keys. Inlined with a constant
  * dt. */
 TK_INLINE void qk_step(const float *q, int64_t nh, int64_t n, int64_t dp,
-                           const tile_rows *tr, int64_t nk8, tk_dtype dt, float *s, int64_t nb,
-                           const tk_paged_task *t, pf_target pf) {
+                       const tile_rows *tr, int64_t nk8, tk_dtype dt, float *s, int64_t nb,
+                       const tk_paged_task *t, pf_target pf) {
   for (int64_t kb = 0; kb < nk8; kb += 8) {
     for (int64_t h = 0; h < nh; h++) {
       prefetch_keys(t, (pf_target){pf.r, pf.h + h}, kb, kb + 8, 0);
@@ -199,21 +198,23 @@ TK_INLINE void qk_step(const float *q, int64_t nh, int64_t n, int64_t dp,
  * head (acc [..][dvp], w [..][nb]) in tiles of R rows, B 16-blocks of Dv
  * at a time. Inlined with constants. */
 TK_INLINE void pv_rows(float *acc, int64_t r0, int64_t r1, int64_t dvp, const float *w,
-                           int64_t nb, const char *const *vr, int64_t off, int64_t k0, int64_t k1,
-                           tk_dtype dt, int R, int B) {
+                       int64_t nb, const char *const *vr, int64_t off, int64_t k0, int64_t k1,
+                       tk_dtype dt, int R, int B) {
   for (int64_t r = r0; r + R <= r1; r += R) {
     int64_t d = 0;
     for (; d + 16 * B <= dvp; d += 16 * B)
       pv_tile(acc + r * dvp, dvp, w + r * nb, nb, vr, off, k0, k1, d, dt, R, B);
-    for (; d < dvp; d += 16) pv_tile(acc + r * dvp, dvp, w + r * nb, nb, vr, off, k0, k1, d, dt, R, 1);
+    for (; d < dvp; d += 16)
+      pv_tile(acc + r * dvp, dvp, w + r * nb, nb, vr, off, k0, k1, d, dt, R, 1);
   }
 }
 
 /* Adds the weighted values w [nh * n][nb] of keys tr [0, nk) to the
  * accumulators acc [nh * n][dvp] of kv heads [0, nh): blocks of 8 keys,
  * each through every head in turn. Inlined with a constant dt. */
-TK_INLINE void pv_step(float *acc, int64_t nh, int64_t n, int64_t dvp, const float *w,
-                           int64_t nb, const tile_rows *tr, int64_t nk, tk_dtype dt, const tk_paged_task *t, pf_target pf) {
+TK_INLINE void pv_step(float *acc, int64_t nh, int64_t n, int64_t dvp, const float *w, int64_t nb,
+                       const tile_rows *tr, int64_t nk, tk_dtype dt, const tk_paged_task *t,
+                       pf_target pf) {
   int64_t n4 = n & ~(int64_t)3, n2 = n & ~(int64_t)1;
   int64_t kstep = n >= 4 ? 16 : 8;
   for (int64_t kb = 0; kb < nk; kb += kstep) {
@@ -234,8 +235,8 @@ TK_INLINE void pv_step(float *acc, int64_t nh, int64_t n, int64_t dvp, const flo
  * of kv heads [h0, h0 + nh): logits, scales, softmax and values. Inlined
  * with a constant dt (the dtype the tiles read: bf16 in place, else f32). */
 TK_INLINE void fold_heads(const tk_paged_task *t, const step_rows *rw, const tile_rows *tr,
-                              int64_t h0, int64_t nh, int64_t c0, pf_target pf, float *scratch,
-                              tk_paged_partial *o, tk_dtype dt) {
+                          int64_t h0, int64_t nh, int64_t c0, pf_target pf, float *scratch,
+                          tk_paged_partial *o, tk_dtype dt) {
   int64_t nb = t->dec_keys, n = t->n, nk = rw->nk, nk8 = (nk + 7) & ~(int64_t)7;
   int64_t rows = t->nh * n;
   float *s = scratch + h0 * n * nb, *w = scratch + rows * nb + h0 * n * nb;

@@ -41,7 +41,7 @@ TK_INLINE __m256 i8x8(const void *p) {
  * NaN pattern reads 480 in whole vectors, NaN in the scalar tail).
  * Inlined with a constant dt. */
 TK_INLINE void convert_row(float *dst, const char *src, int64_t n, int64_t np, int64_t step,
-                               tk_dtype dt) {
+                           tk_dtype dt) {
   int64_t es = tk_dtype_size(dt), d = 0;
   if (step == es) {
     for (; d + 8 <= n; d += 8) {
@@ -83,9 +83,9 @@ static inline void find_rows(const tk_paged_task *t, int64_t c0, int64_t nk, ste
 /* Folds the logits s[0..nb) of row r of a head (partial row hr; keys c0..,
  * nk real ones) into its running max, sum and accumulator; writes the V
  * weights w[0..nb) (times the keys' V scales vs when given). */
-static inline void softmax_row(const tk_paged_task *t, int64_t r, int64_t hr, int64_t c0, int64_t nk,
-                        int64_t nb, float *s, float *w, const float *ks, const float *vs,
-                        tk_paged_partial *o) {
+static inline void softmax_row(const tk_paged_task *t, int64_t r, int64_t hr, int64_t c0,
+                               int64_t nk, int64_t nb, float *s, float *w, const float *ks,
+                               const float *vs, tk_paged_partial *o) {
   int64_t lo = t->lo[r] - c0, hi = t->hi[r] - c0 + 1; /* visible keys [lo, hi) of the step */
   if (lo < 0) lo = 0;
   if (hi > nk) hi = nk;

@@ -22,8 +22,8 @@ int64_t tk_paged_convert_task_scratch(const tk_paged_task *t) {
  * hardware prefetchers see streams) into kf [nh][nb][dp] and vf
  * [nh][nb][dvp]. Inlined with a constant dt. */
 TK_INLINE void convert_step_dt(const tk_paged_task *t, const char *const *src_k,
-                                   const char *const *src_v, int64_t nk, float *kf, float *vf,
-                                   tk_dtype dt) {
+                               const char *const *src_v, int64_t nk, float *kf, float *vf,
+                               tk_dtype dt) {
   int64_t nb = t->dec_keys;
   for (int64_t k = 0; k < nk; k++)
     for (int64_t h = 0; h < t->nh; h++) {
@@ -52,7 +52,7 @@ TK_INLINE __m128 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
 /* Logits s[r][k] = q[r] . kf[k] for rows r, r+1 (two = 0: r only) and
  * keys k .. k+3, over dp floats. */
 TK_INLINE void dots_2x4(const float *q0, const float *q1, const float *kf, int64_t dp,
-                            int two, float *s0, float *s1) {
+                        int two, float *s0, float *s1) {
   __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00;
   __m256 a10 = a00, a11 = a00, a12 = a00, a13 = a00;
   const float *k0 = kf, *k1 = kf + dp, *k2 = kf + 2 * dp, *k3 = kf + 3 * dp;
