@@ -229,6 +229,15 @@ tk_status tk_cpu_paged_decode(const tk_paged_attention_problem *p, const tk_cpu_
                               tk_pool *pool) {
   if (p->Hq == 0 || p->Tq_total == 0) return TK_OK; /* no output rows */
   int64_t G = p->Hq / p->Hkv, npos = c->block_q / G > 1 ? c->block_q / G : 1;
+  /* no group holds more positions than the longest sequence has queries
+   * (decode: one), so the scratch is sized for the rows there are */
+  int64_t longest = 0;
+  for (int64_t s = 0; s < p->S; s++) {
+    int64_t first, len;
+    seq_queries(p, s, &first, &len);
+    if (len > longest) longest = len;
+  }
+  if (npos > longest && longest > 0) npos = longest;
   dgroup *groups = NULL;
   int64_t n = plan_groups(p, G, npos, &groups);
   if (n < 0) return tk_fail(TK_ERR_OUT_OF_MEMORY, "paged_attention (cpu): no memory for tasks");
