@@ -58,8 +58,8 @@ static void heuristic(const tk_problem *p, const tk_device_info *dev, void *conf
                              .mr = 4, .decode = 1, .dec_keys = 16,
                              .dec_pf = G >= 2 && !tk_cpu_paged_decode_converts(a)};
   int decode = tk_cpu_paged_takes_decode(a, c);
-  int64_t tasks = decode ? (a->Tq_total * G + 63) / 64 > a->S ? (a->Tq_total * G + 63) / 64 : a->S
-                         : (a->Tq_total * G + 63) / 64 * a->Hkv; /* at least */
+  int64_t blocks = (a->Tq_total * G + 63) / 64; /* blocks of 64 rows, at least */
+  int64_t tasks = decode ? (blocks > a->S ? blocks : a->S) : blocks * a->Hkv;
   c->kv_split = tasks >= 2 * threads || max_kv < 512 ? 1 : tasks >= threads ? 2 : 8;
   if (decode) {
     c->isa = 256;
