@@ -32,6 +32,28 @@ double tk_key_distance(const tk_key_shape *a, const tk_key_shape *b);
  * 1 + value) between a problem and the tuned shape used for it. */
 #define TK_KEY_MAX_FACTOR 2.0
 
+/* How clearly a tuned shape's choice must have beaten, on its own shape,
+ * the config the heuristic runs for a problem before it stands in for that
+ * problem: the heuristic config's 20th-percentile time there at least this
+ * many times the choice's 80th (both from the cache's measurements). A win
+ * that the spread of its own timings can explain does not survive a
+ * neighbouring size: with the quick suite tuned on a noisy 2-core Zen 3,
+ * entries that won 1.03-1.2x at the median (one sweep's medians of the
+ * same config vary by 1.6x between processes) ran at 0.86-0.96x the
+ * heuristic at 1.25x the tokens or half the rows per group
+ * (tests/test_nearest_heldout). */
+#define TK_NEAREST_MIN_GAIN 1.05
+
+/* The two measurements above count only when recorded at most this many
+ * microseconds apart: timed together. The sweep's interleaved
+ * confirmation of its fastest candidate against the heuristic records
+ * both within a millisecond (measured: at most 0.2 ms); candidates timed
+ * one after another lie at least the timing plan's 30 ms apart (measured:
+ * 63 ms and more). Each confirmation times the heuristic again, so an
+ * earlier candidate's timing can stand against a later, differently
+ * loaded heuristic timing (seen: a 2.8x "win" measured 2.3 s apart). */
+#define TK_NEAREST_TOGETHER_US 20000
+
 /* 1 when b (a tuned shape) may stand in for a (a problem): same family,
  * every size field within TK_KEY_MAX_FACTOR of a's either way, and so is
  * every regime ratio of the op's sizes (rows per group M/G, queries per

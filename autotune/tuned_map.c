@@ -1,9 +1,12 @@
 /* tuned_map.c: an open-addressing hash map of (device slot, problem key)
  * -> cached (impl, config) text, with the text resolved against the
  * registry and memoised on first use; in front of it a memo by problem
- * image (choice_memo.h), so a repeated problem skips its key text. */
+ * image (choice_memo.h), so a repeated problem skips its key text. Each
+ * loaded entry keeps the medians of its shape's measured candidates: the
+ * evidence the nearest rule weighs (TK_NEAREST_MIN_GAIN). */
 #include "autotune/tuned_map.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,8 +21,18 @@
 
 enum { UNRESOLVED = 0, USABLE = 1, UNUSABLE = 2 };
 
+/* One measured candidate of a tuned shape: "impl config", the 20th and
+ * 80th percentiles of its times, and when it was recorded. */
+typedef struct {
+  char *impl_config;
+  double p20_ns, p80_ns;
+  int64_t measured_us;
+} measured;
+
 typedef struct {
   char *key, *impl, *config; /* key NULL: empty slot; impl NULL: memoised miss */
+  measured *ms;              /* the shape's ok measurements (none: a pack, a put) */
+  int n_ms, cap_ms;
   int slot;
   uint64_t hash;
   int loaded;                /* from the cache (a nearest candidate), not a memo */
@@ -66,6 +79,8 @@ static void free_entry(entry *x) {
   free(x->key);
   free(x->impl);
   free(x->config);
+  for (int i = 0; i < x->n_ms; i++) free(x->ms[i].impl_config);
+  free(x->ms);
 }
 
 /* Inserts or replaces; caller holds the write lock. impl NULL: a memoised
@@ -76,7 +91,7 @@ static entry *put_locked(tk_tuned_map *m, int slot, const char *key, const char 
   uint64_t h = hash_of(slot, key);
   entry *x = probe(m->e, m->cap, slot, key, h);
   entry fresh = {strdup(key), impl ? strdup(impl) : NULL, config ? strdup(config) : NULL,
-                 slot, h, loaded, 0, impl ? UNRESOLVED : UNUSABLE, {0}};
+                 NULL, 0, 0, slot, h, loaded, 0, impl ? UNRESOLVED : UNUSABLE, {0}};
   if (!fresh.key || (impl && !fresh.impl) || (config && !fresh.config)) {
     free_entry(&fresh);
     return NULL;
@@ -98,6 +113,30 @@ static int load_row(void *user, const char *fp, const tk_cache_best *b) {
   load_ctx *l = user;
   if (!put_locked(l->m, l->slot, b->problem_key, b->impl, b->config, 1)) l->failed = 1;
   return l->failed;
+}
+
+/* Keeps an ok measurement of a loaded shape with its entry. */
+static int load_measurement(void *user, const char *fp, const tk_cache_measurement *m) {
+  (void)fp;
+  load_ctx *l = user;
+  tk_tuned_map *map = l->m;
+  if (m->result != TK_CACHE_RESULT_OK || !(m->p20_ns > 0) || !(m->p80_ns > 0) || !map->cap)
+    return 0;
+  entry *x = probe(map->e, map->cap, l->slot, m->problem_key, hash_of(l->slot, m->problem_key));
+  if (!x->key || !x->loaded) return 0;
+  if (x->n_ms == x->cap_ms) {
+    int cap = x->cap_ms ? 2 * x->cap_ms : 16;
+    measured *ms = realloc(x->ms, (size_t)cap * sizeof *ms);
+    if (!ms) return l->failed = 1;
+    x->ms = ms;
+    x->cap_ms = cap;
+  }
+  size_t len = strlen(m->impl) + strlen(m->config) + 2;
+  char *ic = malloc(len);
+  if (!ic) return l->failed = 1;
+  snprintf(ic, len, "%s %s", m->impl, m->config);
+  x->ms[x->n_ms++] = (measured){ic, m->p20_ns, m->p80_ns, m->measured_us};
+  return 0;
 }
 
 tk_tuned_map *tk_tuned_map_load(const char *path, const char *const *fps, int n_slots) {
@@ -122,7 +161,8 @@ tk_tuned_map *tk_tuned_map_load(const char *path, const char *const *fps, int n_
   for (int i = 0; i < n_slots; i++) {
     load_ctx l = {m, i, 0};
     tk_cache_filter flt = {fps[i], NULL, NULL, NULL};
-    if (tk_cache_each_best(c, &flt, load_row, &l) != TK_OK)
+    if (tk_cache_each_best(c, &flt, load_row, &l) != TK_OK ||
+        (!l.failed && tk_cache_each_measurement(c, &flt, load_measurement, &l) != TK_OK))
       tk_log(TK_LOG_INFO, "tuning cache partly read: %s", tk_last_error());
     if (l.failed) {
       tk_cache_close(c);
@@ -188,10 +228,52 @@ static void resolve(entry *x, tk_context *ctx, const tk_problem *p, tk_choice_so
 
 #define MAX_NEAREST_TRIES 8
 
+/* The measurement of "impl config" ic among x's, or NULL. */
+static const measured *measurement_of(const entry *x, const char *ic) {
+  for (int i = 0; i < x->n_ms; i++)
+    if (strcmp(x->ms[i].impl_config, ic) == 0) return &x->ms[i];
+  return NULL;
+}
+
+/* Whether tuned shape x's measurements show its choice clearly beating
+ * the config the heuristic runs for p (the choice p gets without x): both
+ * timed together (recorded within TK_NEAREST_TOGETHER_US, as the sweep's
+ * interleaved confirmation records them) and the heuristic's 20th
+ * percentile there at least TK_NEAREST_MIN_GAIN times the choice's 80th.
+ * 1 when they do, when that config is x's own, or when x has no
+ * measurements (a pack's or a put entry: its distance alone decides); 0,
+ * logged, otherwise. */
+static int wins_clearly(const entry *x, tk_context *ctx, const char *key, const tk_problem *p) {
+  if (x->n_ms == 0) return 1;
+  tk_choice h;
+  if (tk_choose_untuned(ctx, p, &h) != TK_OK) return 1;
+  char hic[512], bic[512];
+  int n = snprintf(hic, sizeof hic, "%s ", h.impl->name);
+  tk_config_format(h.impl->space, &h.cfg, hic + n, sizeof hic - (size_t)n);
+  snprintf(bic, sizeof bic, "%s %s", x->impl, x->config);
+  if (strcmp(hic, bic) == 0) return 1;
+  const measured *hm = measurement_of(x, hic), *bm = measurement_of(x, bic);
+  int together = hm && bm && llabs(hm->measured_us - bm->measured_us) <= TK_NEAREST_TOGETHER_US;
+  if (together && hm->p20_ns >= TK_NEAREST_MIN_GAIN * bm->p80_ns) return 1;
+  if (!hm || !bm)
+    tk_log(TK_LOG_INFO, "tuning cache: %s: nearest tuned shape %s has no measurement of %s; "
+           "not used", key, x->key, hm ? bic : hic);
+  else if (!together)
+    tk_log(TK_LOG_INFO, "tuning cache: %s: nearest tuned shape %s: its %s and the heuristic's %s "
+           "were not timed together (%.1f s apart); not used", key, x->key, bic, hic,
+           (double)llabs(hm->measured_us - bm->measured_us) / 1e6);
+  else
+    tk_log(TK_LOG_INFO, "tuning cache: %s: nearest tuned shape %s: the heuristic's %s was at "
+           "%.2fx its %s there (p20 over p80), under %.2fx; not used", key, x->key, hic,
+           hm->p20_ns / bm->p80_ns, bic, TK_NEAREST_MIN_GAIN);
+  return 0;
+}
+
 /* The nearest loaded entry of p's family within reach of p
  * (tk_key_within_reach) that resolves for p, memoised under key, or NULL;
- * caller holds the write lock. Logs when the family has tuned shapes but
- * none within reach. */
+ * NULL too when that entry's measurements do not show a clear win over
+ * p's heuristic (wins_clearly). Caller holds the write lock. Logs when the
+ * family has tuned shapes but none within reach. */
 static entry *nearest(tk_tuned_map *m, tk_context *ctx, int slot, const char *key,
                       const tk_problem *p) {
   tk_key_shape want, have;
@@ -227,6 +309,7 @@ static entry *nearest(tk_tuned_map *m, tk_context *ctx, int slot, const char *ke
     }
     entry trial = *best;
     resolve(&trial, ctx, p, TK_CHOICE_NEAREST);
+    if (trial.state == USABLE && !wins_clearly(best, ctx, key, p)) return NULL;
     if (trial.state == USABLE) {
       entry *memo = put_locked(m, slot, key, trial.impl, trial.config, 0);
       if (!memo) return NULL;

@@ -1,7 +1,7 @@
 /* test_tuned_dispatch: dispatch through the tuning cache: an exact hit, the
  * nearest tuned shape of the same family, the heuristic for another family,
  * cached entries that are invalid (bad config, unknown impl) ignored, the
- * nearest-shape rule itself, TK_TUNE_ON_MISS sweeping and storing a shape
+ * nearest-shape rule itself and the win it needs (TK_NEAREST_MIN_GAIN), TK_TUNE_ON_MISS sweeping and storing a shape
  * on the caller's data without disturbing the caller's result, and the memo
  * by problem image (autotune/choice_memo.h) answering exactly what the key
  * path answers. */
@@ -291,6 +291,107 @@ static void set_best(const char *db, const char *spec, const char *impl, const c
   tk_cache_close(c);
 }
 
+/* The heuristic's impl and config for spec (a context without a cache). */
+static void heuristic_of(const char *spec, char *impl, char *config, size_t len) {
+  tk_context_options o = {":memory:", 1, TK_TUNE_OFF, NULL};
+  tk_context *ctx;
+  CHECK_OK(tk_context_create(&o, &ctx));
+  tk_case *c = NULL;
+  tk_plan *plan = ctx ? plan_of(ctx, spec, &c) : NULL;
+  snprintf(impl, len, "%s", plan ? tk_plan_impl(plan) : "");
+  snprintf(config, len, "%s", plan ? tk_plan_config(plan) : "");
+  tk_plan_destroy(plan);
+  tk_case_destroy(c);
+  tk_context_destroy(ctx);
+}
+
+/* The nearest entry stands in only where its shape's measurements show it
+ * beating the problem's heuristic config by TK_NEAREST_MIN_GAIN (p20 over
+ * p80): the tuned shape M=64 with its best's p80 at 1000 ns, the problem
+ * M=48 (in reach), and the heuristic's config for M=48 measured on M=64
+ * with its p20 at 1.5x, at just under the gain, at 0.8x under a median of
+ * 1.5x (a noisy win), at 1.5x but timed 2 s apart from the best, or not at
+ * all. */
+static void test_nearest_evidence(void) {
+  char k64[1024], hi[256], hc[256], fp[512];
+  key_of(GEMM(64), k64, sizeof k64);
+  heuristic_of(GEMM(48), hi, hc, sizeof hi);
+  /* the tuned best: a reference config that is not the heuristic's */
+  const char *bc = strcmp(hi, "reference") == 0 && strcmp(hc, "parallel=0") == 0 ? "parallel=1"
+                                                                                 : "parallel=0";
+  tk_device_info dev;
+  tk_device_detect(&dev);
+  tk_device_fingerprint_cpu(&dev, fp, sizeof fp);
+  const struct {
+    double p20_ns, median_ns; /* the heuristic config's on M=64; 0: not measured */
+    int apart;                /* recorded 2 s after the best */
+    tk_choice_source want;
+  } cases[] = {
+      {1500, 1600, 0, TK_CHOICE_NEAREST},
+      {1000 * TK_NEAREST_MIN_GAIN * 0.98, 1100, 0, TK_CHOICE_HEURISTIC},
+      {800, 1500, 0, TK_CHOICE_HEURISTIC},
+      {1500, 1600, 1, TK_CHOICE_HEURISTIC},
+      {0, 0, 0, TK_CHOICE_HEURISTIC},
+  };
+  for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) {
+    char name[64];
+    snprintf(name, sizeof name, "evidence%d.db", i);
+    const char *db = tc_path(name);
+    tk_cache *c = NULL;
+    int64_t id;
+    CHECK_OK(tk_cache_open(db, TK_CACHE_CREATE, 0, &c));
+    if (!c) return;
+    CHECK_OK(tk_cache_device_id(c, fp, NULL, &id));
+    tk_cache_measurement best = {"grouped_gemm", k64, "reference", bc, TK_CACHE_RESULT_OK, "",
+                                 1000, 950, 1000, 10, 0, 0};
+    CHECK_OK(tk_cache_record(c, id, &best));
+    if (cases[i].p20_ns > 0) {
+      tk_cache_measurement h = best;
+      h.impl = hi;
+      h.config = hc;
+      h.p20_ns = cases[i].p20_ns; /* against the best's p80 of 1000 */
+      h.median_ns = cases[i].median_ns;
+      h.p80_ns = cases[i].median_ns * 1.1;
+      CHECK_OK(tk_cache_record(c, id, &h));
+    }
+    CHECK_OK(tk_cache_recompute_best(c, id, "grouped_gemm", k64, NULL));
+    tk_cache_close(c);
+    if (cases[i].apart) {
+      sqlite3 *sq = NULL;
+      char sql[512];
+      snprintf(sql, sizeof sql,
+               "UPDATE measurements SET measured_us = measured_us + 2000000 WHERE config = '%s'", hc);
+      CHECK(sqlite3_open(db, &sq) == SQLITE_OK && sqlite3_exec(sq, sql, NULL, NULL, NULL) == SQLITE_OK &&
+                sqlite3_changes(sq) == 1,
+            "moving the heuristic's measurement: %s", sq ? sqlite3_errmsg(sq) : "no db");
+      sqlite3_close(sq);
+    }
+    tk_context_options o = {db, 1, TK_TUNE_OFF, NULL};
+    tk_context *ctx = NULL;
+    CHECK_OK(tk_context_create(&o, &ctx));
+    if (!ctx) return;
+    tk_case *cs = NULL;
+    tk_plan *plan = plan_of(ctx, GEMM(48), &cs);
+    if (plan) {
+      const char *want_config = cases[i].want == TK_CHOICE_NEAREST ? bc : hc;
+      CHECK(tk_plan_source(plan) == cases[i].want && strcmp(tk_plan_config(plan), want_config) == 0,
+            "heuristic's p20 at %g ns: %s %s %s, want %s %s", cases[i].p20_ns,
+            tk_choice_source_name(tk_plan_source(plan)), tk_plan_impl(plan), tk_plan_config(plan),
+            tk_choice_source_name(cases[i].want), want_config);
+    }
+    tk_plan_destroy(plan);
+    tk_case_destroy(cs);
+    /* the tuned shape itself is an exact hit whatever the margin */
+    plan = plan_of(ctx, GEMM(64), &cs);
+    if (plan)
+      CHECK(tk_plan_source(plan) == TK_CHOICE_CACHE && strcmp(tk_plan_config(plan), bc) == 0,
+            "exact hit: %s %s", tk_choice_source_name(tk_plan_source(plan)), tk_plan_config(plan));
+    tk_plan_destroy(plan);
+    tk_case_destroy(cs);
+    tk_context_destroy(ctx);
+  }
+}
+
 /* The validated problem (with data) of case c. */
 static tk_problem problem_of(tk_case *c) {
   tk_problem p;
@@ -557,6 +658,7 @@ int main(void) {
   test_key_distance();
   test_key_reach();
   test_cached_choices();
+  test_nearest_evidence();
   test_tune_on_miss();
   test_corrupt_cache();
   test_problem_bytes_defined();
