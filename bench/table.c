@@ -1,6 +1,7 @@
 /* table.c: the tables tokamax-bench prints after the run: the ceilings,
  * then one row per benchmark with its rates, its fraction of the relevant
- * ceiling and its speed-up over the baseline of its case. */
+ * ceiling (memory-bound CPU rows: of the copy and of the read ceiling) and
+ * its speed-up over the baseline of its case. */
 #include <stdio.h>
 #include <string.h>
 
@@ -72,7 +73,10 @@ static void print_row(const tk_row *rows, int n, const tk_row *r) {
          flops * 1e-9, bytes * 1e-9);
   const char *label, *ceil_name = ceiling_of(r, &label);
   double ceil = tk_ceiling_rate(ceil_name);
-  if (ceil > 0)
+  double read = r->memory_bound && !r->gpu ? tk_ceiling_rate(TK_CEIL_CPU_READ) : 0;
+  if (ceil > 0 && read > 0)
+    printf(" %.0f%% %s, %.0f%% read |", 100.0 * bytes / ceil, label, 100.0 * bytes / read);
+  else if (ceil > 0)
     printf(" %.0f%% %s |", 100.0 * (r->memory_bound ? bytes : flops) / ceil, label);
   else
     printf(" - |");
@@ -86,9 +90,10 @@ static void print_ceilings(void) {
   static const struct {
     const char *name, *unit;
   } ceilings[] = {{TK_CEIL_CPU_FMA_F32, "GFLOP/s"}, {TK_CEIL_CPU_DOT_BF16, "GFLOP/s"},
-                  {TK_CEIL_CPU_COPY, "GB/s"},       {TK_CEIL_GPU_GEMM_BF16, "GFLOP/s"},
+                  {TK_CEIL_CPU_COPY, "GB/s"},       {TK_CEIL_CPU_READ, "GB/s"},
+                  {TK_CEIL_GPU_GEMM_BF16, "GFLOP/s"},
                   {TK_CEIL_GPU_GEMM_F32, "GFLOP/s"}, {TK_CEIL_GPU_COPY, "GB/s"}};
-  printf("\n| ceiling | median ms (min-max) | ceiling (peaks: fastest; copy: median) | rate at the "
+  printf("\n| ceiling | median ms (min-max) | ceiling (peaks: fastest; copy, read: median) | rate at the "
          "median |\n|---|---|---|---|\n");
   for (size_t i = 0; i < sizeof ceilings / sizeof ceilings[0]; i++) {
     tk_bench_result res;

@@ -41,7 +41,7 @@ grep -q '"context"' "$work/out.json" || fail "JSON lacks the context"
 expect_run() { # run names carry Google Benchmark's /manual_time or /real_time suffix
   grep -qF "\"run_name\": \"$1/" "$work/out.json" || fail "JSON lacks run $1"
 }
-for c in cpu_fma_f32 cpu_dot_bf16 cpu_copy; do expect_run "ceiling/$c"; done
+for c in cpu_fma_f32 cpu_dot_bf16 cpu_copy cpu_read; do expect_run "ceiling/$c"; done
 while read -r op rest; do
   case "$op" in ''|'#'*) continue ;; esac
   spec="$op $rest"
@@ -69,7 +69,7 @@ grep -q '"FLOP/s"' "$work/out.json" || fail "JSON lacks the FLOP/s counter"
 grep -q '"bytes/s"' "$work/out.json" || fail "JSON lacks the bytes/s counter"
 
 # The tables: the ceilings and a row per op, with a speed-up against the baseline.
-for pattern in '| ceiling/cpu_fma_f32 |' '| dispatch on a cache hit |' '| grouped_gemm | dtype=f32' \
+for pattern in '| ceiling/cpu_fma_f32 |' '| ceiling/cpu_read |' '% read |' '| dispatch on a cache hit |' '| grouped_gemm | dtype=f32' \
   '| attention |' '| moe_permute |' \
   '| moe_unpermute |' '| paged_attention |' '1.00x reference' 'x openblas' \
   "$onednn_pattern"; do
