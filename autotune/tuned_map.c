@@ -2,7 +2,8 @@
  * -> cached (impl, config) text, with the text resolved against the
  * registry and memoised on first use; in front of it a memo by problem
  * image (choice_memo.h), so a repeated problem skips its key text. Each
- * loaded entry keeps the medians of its shape's measured candidates: the
+ * entry of the cache keeps the timings of its shape's measured candidates,
+ * read when a nearest answer is first looked for on its device: the
  * evidence the nearest rule weighs (TK_NEAREST_MIN_GAIN). */
 #include "autotune/tuned_map.h"
 
@@ -48,6 +49,12 @@ struct tk_tuned_map {
   /* Answers of settled entries (state != UNRESOLVED) by problem image; an
    * answer is dropped whenever its entry is replaced or unresolved. */
   tk_choice_memo *memo;
+  /* Where the measurements are read from (path NULL: nowhere), per slot
+   * once: a context that never needs a nearest answer never reads them. */
+  char *path;
+  char **fps;
+  int n_slots;
+  unsigned char *evidence_read;
 };
 
 static uint64_t hash_of(int slot, const char *key) {
@@ -123,7 +130,7 @@ static int load_measurement(void *user, const char *fp, const tk_cache_measureme
   if (m->result != TK_CACHE_RESULT_OK || !(m->p20_ns > 0) || !(m->p80_ns > 0) || !map->cap)
     return 0;
   entry *x = probe(map->e, map->cap, l->slot, m->problem_key, hash_of(l->slot, m->problem_key));
-  if (!x->key || !x->loaded) return 0;
+  if (!x->key || !x->loaded || x->pack) return 0;
   if (x->n_ms == x->cap_ms) {
     int cap = x->cap_ms ? 2 * x->cap_ms : 16;
     measured *ms = realloc(x->ms, (size_t)cap * sizeof *ms);
@@ -137,6 +144,39 @@ static int load_measurement(void *user, const char *fp, const tk_cache_measureme
   snprintf(ic, len, "%s %s", m->impl, m->config);
   x->ms[x->n_ms++] = (measured){ic, m->p20_ns, m->p80_ns, m->measured_us};
   return 0;
+}
+
+/* Keeps path and the slots' fingerprints for read_evidence; 0 when out of
+ * memory. */
+static int remember_source(tk_tuned_map *m, const char *path, const char *const *fps, int n_slots) {
+  m->path = strdup(path);
+  m->fps = calloc((size_t)n_slots, sizeof *m->fps);
+  m->evidence_read = calloc((size_t)n_slots, 1);
+  if (!m->path || !m->fps || !m->evidence_read) return 0;
+  m->n_slots = n_slots;
+  for (int i = 0; i < n_slots; i++)
+    if (!(m->fps[i] = strdup(fps[i]))) return 0;
+  return 1;
+}
+
+/* Reads, once per slot, the cache's measurements of the slot's entries
+ * into them; caller holds the write lock. Logs when they cannot be read
+ * (those entries are then judged by distance alone). */
+static void read_evidence(tk_tuned_map *m, int slot) {
+  if (!m->path || slot < 0 || slot >= m->n_slots || m->evidence_read[slot]) return;
+  m->evidence_read[slot] = 1;
+  tk_cache *c;
+  load_ctx l = {m, slot, 0};
+  tk_cache_filter flt = {m->fps[slot], NULL, NULL, NULL};
+  if (tk_cache_open(m->path, TK_CACHE_READONLY, 0, &c) != TK_OK) {
+    tk_log(TK_LOG_INFO, "tuning cache: measurements not read (%s); nearest entries judged by "
+           "distance alone", tk_last_error());
+    return;
+  }
+  if (tk_cache_each_measurement(c, &flt, load_measurement, &l) != TK_OK || l.failed)
+    tk_log(TK_LOG_INFO, "tuning cache: measurements partly read (%s)",
+           l.failed ? "out of memory" : tk_last_error());
+  tk_cache_close(c);
 }
 
 tk_tuned_map *tk_tuned_map_load(const char *path, const char *const *fps, int n_slots) {
@@ -161,8 +201,7 @@ tk_tuned_map *tk_tuned_map_load(const char *path, const char *const *fps, int n_
   for (int i = 0; i < n_slots; i++) {
     load_ctx l = {m, i, 0};
     tk_cache_filter flt = {fps[i], NULL, NULL, NULL};
-    if (tk_cache_each_best(c, &flt, load_row, &l) != TK_OK ||
-        (!l.failed && tk_cache_each_measurement(c, &flt, load_measurement, &l) != TK_OK))
+    if (tk_cache_each_best(c, &flt, load_row, &l) != TK_OK)
       tk_log(TK_LOG_INFO, "tuning cache partly read: %s", tk_last_error());
     if (l.failed) {
       tk_cache_close(c);
@@ -171,6 +210,10 @@ tk_tuned_map *tk_tuned_map_load(const char *path, const char *const *fps, int n_
     }
   }
   tk_cache_close(c);
+  if (!remember_source(m, path, fps, n_slots)) {
+    tk_tuned_map_free(m);
+    return NULL;
+  }
   tk_log(TK_LOG_INFO, "tuning cache %s: %zu tuned shapes for this machine", path, m->n);
   return m;
 }
@@ -181,6 +224,10 @@ void tk_tuned_map_free(tk_tuned_map *m) {
     if (m->e[i].key) free_entry(&m->e[i]);
   free(m->e);
   tk_choice_memo_free(m->memo);
+  for (int i = 0; m->fps && i < m->n_slots; i++) free(m->fps[i]);
+  free(m->fps);
+  free(m->path);
+  free(m->evidence_read);
   pthread_rwlock_destroy(&m->lock);
   free(m);
 }
@@ -309,8 +356,9 @@ static entry *nearest(tk_tuned_map *m, tk_context *ctx, int slot, const char *ke
     }
     entry trial = *best;
     resolve(&trial, ctx, p, TK_CHOICE_NEAREST);
-    if (trial.state == USABLE && !wins_clearly(best, ctx, key, p)) return NULL;
     if (trial.state == USABLE) {
+      read_evidence(m, slot);
+      if (!wins_clearly(best, ctx, key, p)) return NULL;
       entry *memo = put_locked(m, slot, key, trial.impl, trial.config, 0);
       if (!memo) return NULL;
       memo->choice = trial.choice;

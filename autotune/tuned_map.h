@@ -24,7 +24,9 @@ int tk_tuned_map_pack_size(tk_tuned_map *m);
 /* The tuned choice for problem p (whose key is key) on device slot: the
  * exact key's entry (source TK_CHOICE_CACHE, or TK_CHOICE_PACK for a tuned
  * pack's), else the nearest tuned shape
- * of the same op and parameters (key_distance.h; TK_CHOICE_NEAREST). An
+ * of the same op and parameters (key_distance.h; TK_CHOICE_NEAREST) where
+ * its measurements, read from the cache the first time a nearest
+ * candidate is found on the slot, show a clear win over p's heuristic. An
  * entry whose impl is unknown or cannot run p, or whose config does not
  * parse or is invalid for p, is skipped with one log line. Results are
  * memoised per key, but a memoised choice is used only if it also runs p
