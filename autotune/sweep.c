@@ -149,7 +149,6 @@ typedef struct {
   tk_cache_measurement m;
   char config[256];
   int have; /* measured (m is set) in this sweep, not resumed */
-  int confirmed;
 } measured;
 
 /* Times candidates a and b alternately (each round runs both, the first of
@@ -190,33 +189,39 @@ static void set_timing(tk_cache_measurement *m, const tk_stats *st) {
   m->reps = st->n;
 }
 
-/* How many fastest candidates are confirmed at most per problem. */
-#define MAX_CONFIRMATIONS 3
+/* How many interleaved timings against the heuristic a problem gets at
+ * most. */
+#define MAX_CONFIRMATIONS 6
 
 /* Guards against the winner's curse: the fastest of many candidates timed
  * one after another on a shared machine is often just the one timed in a
  * quiet moment. While the fastest candidate measured in this sweep is
- * neither the default heuristic (index h) nor confirmed, it is timed again
- * interleaved with the heuristic, and both measurements are replaced by
- * those medians (recorded), so the best is decided by a comparison under
- * the same load. Up to MAX_CONFIRMATIONS candidates. */
+ * neither the default heuristic (index h) nor the one last timed together
+ * with it, it is timed again interleaved with the heuristic, and both
+ * measurements are replaced by those medians (recorded), so the best is
+ * decided by a comparison under the same load, and the heuristic's
+ * measurement left in the cache is the one timed with the best (an
+ * earlier confirmed candidate stands against a newer heuristic timing, so
+ * it is timed again when it is the fastest). Up to MAX_CONFIRMATIONS
+ * timings; a failed run ends them. */
 static tk_status confirm_fastest(const tk_sweep_target *t, tk_cache *cache, int64_t dev,
                                  const candidate_list *l, measured *ms, int h,
                                  const tk_timing_plan *plan) {
   if (h < 0 || !ms[h].have || ms[h].m.result != TK_CACHE_RESULT_OK) return TK_OK;
+  int last = -1; /* the candidate timed together with h's current measurement */
   for (int round = 0; round < MAX_CONFIRMATIONS; round++) {
     int f = -1;
     for (int i = 0; i < l->n; i++)
       if (ms[i].have && ms[i].m.result == TK_CACHE_RESULT_OK &&
           (f < 0 || ms[i].m.median_ns < ms[f].m.median_ns))
         f = i;
-    if (f == h || ms[f].confirmed) return TK_OK;
+    if (f == h || f == last) return TK_OK;
     tk_choice cf = {l->v[f].impl, l->v[f].cfg, TK_CHOICE_FORCED};
     tk_choice ch = {l->v[h].impl, l->v[h].cfg, TK_CHOICE_FORCED};
     double slower = fmax(ms[f].m.median_ns, ms[h].m.median_ns);
     tk_stats sf, sh;
-    ms[f].confirmed = 1;
-    if (time_interleaved(t, &cf, &ch, slower, plan, &sf, &sh)) continue; /* keep the first timing */
+    if (time_interleaved(t, &cf, &ch, slower, plan, &sf, &sh)) return TK_OK; /* keep the timings */
+    last = f;
     set_timing(&ms[f].m, &sf);
     set_timing(&ms[h].m, &sh);
     tk_status s = tk_cache_record(cache, dev, &ms[f].m);

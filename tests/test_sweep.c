@@ -83,6 +83,51 @@ static tk_status staged_run(void *user, const tk_choice *c, int rep, double *sel
   return TK_OK;
 }
 
+/* A staged target for the last confirmation: the heuristic takes 200 us,
+ * but 250 us while the last other candidate run was the reference's
+ * parallel=1 (as if a burst of load came with it); parallel=1 takes 100 us
+ * for its first 6 runs, then 300 us; parallel=0 takes 90 us for its first
+ * 6 runs, then 150 us; every other candidate 300 us. */
+typedef struct {
+  tk_choice heuristic;
+  int seen[2], last_was_p1;
+} staged_burst;
+
+static tk_status burst_run(void *user, const tk_choice *c, int rep, double *self_ns) {
+  (void)rep;
+  staged_burst *st = user;
+  int ref = strcmp(c->impl->name, "reference") == 0, p = ref ? c->cfg.v[0] : -1;
+  if (c->impl == st->heuristic.impl && tk_config_equal(c->impl->space, &c->cfg, &st->heuristic.cfg)) {
+    *self_ns = st->last_was_p1 ? 250e3 : 200e3;
+    return TK_OK;
+  }
+  st->last_was_p1 = p == 1;
+  if (p == 0 || p == 1)
+    *self_ns = st->seen[p]++ < 6 ? (p ? 100e3 : 90e3) : (p ? 300e3 : 150e3);
+  else
+    *self_ns = 300e3;
+  return TK_OK;
+}
+
+/* The heuristic's measurement left in the cache is the one timed together
+ * with the best: parallel=0 is confirmed first (150 us against 200), then
+ * the lucky parallel=1 is timed with a slowed heuristic (300 against 250);
+ * parallel=0, fastest again but confirmed against an older heuristic
+ * timing, is timed with it once more (150 against 200). */
+static void test_last_confirmation(tk_context *ctx, tk_cache *cache, const tk_sweep_target *real) {
+  staged_burst st = {{0}, {0, 0}, 0};
+  CHECK_OK(tk_choose_untuned(ctx, real->problem, &st.heuristic));
+  tk_sweep_target t = {real->problem, &st, staged_check, burst_run};
+  tk_sweep_options so = tk_sweep_defaults();
+  so.timing = (tk_timing_plan){1, 5, 10, 0};
+  tk_sweep_summary s;
+  CHECK_OK(tk_sweep_problem(ctx, cache, "cpu:staged-burst", &t, &so, &s));
+  CHECK(strcmp(s.best_impl, "reference") == 0 && strcmp(s.best_config, "parallel=0") == 0 &&
+            s.best_ns == 150e3 && s.heuristic_ns == 200e3,
+        "best %s %s at %g ns, heuristic %g ns (want parallel=0 at 150e3 against 200e3)",
+        s.best_impl, s.best_config, s.best_ns, s.heuristic_ns);
+}
+
 /* The confirmation guards against the winner's curse: a candidate fastest
  * only while timed alone loses its place to the heuristic when the two are
  * timed again interleaved; one that is really faster keeps it. */
@@ -161,6 +206,7 @@ int main(void) {
         s.candidates, n_impls);
 
   test_confirmation(ctx, cache, &t);
+  test_last_confirmation(ctx, cache, &t);
 
   /* Bad names. */
   so.impls = "reference,warp_speed";
