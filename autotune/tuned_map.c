@@ -7,7 +7,6 @@
  * evidence the nearest rule weighs (TK_NEAREST_MIN_GAIN). */
 #include "autotune/tuned_map.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
