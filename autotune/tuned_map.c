@@ -21,17 +21,17 @@
 
 enum { UNRESOLVED = 0, USABLE = 1, UNUSABLE = 2 };
 
-/* One measured candidate of a tuned shape: "impl config", the 20th and
+/* One measured candidate of a tuned shape: impl and config, the 20th and
  * 80th percentiles of its times, and when it was recorded. */
 typedef struct {
-  char *impl_config;
+  char *impl, *config;
   double p20_ns, p80_ns;
   int64_t measured_us;
 } measured;
 
 typedef struct {
   char *key, *impl, *config; /* key NULL: empty slot; impl NULL: memoised miss */
-  measured *ms;              /* the shape's ok measurements (none: a pack, a put) */
+  measured *ms;              /* the shape's ok measurements (none: a pack's, ...) */
   int n_ms, cap_ms;
   int slot;
   uint64_t hash;
@@ -48,10 +48,9 @@ struct tk_tuned_map {
   /* Answers of settled entries (state != UNRESOLVED) by problem image; an
    * answer is dropped whenever its entry is replaced or unresolved. */
   tk_choice_memo *memo;
-  /* Where the measurements are read from (path NULL: nowhere), per slot
-   * once: a context that never needs a nearest answer never reads them. */
-  char *path;
-  char **fps;
+  /* Whether the context's cache was read for the measurements of a slot's
+   * entries (once per slot: a context that never needs a nearest answer
+   * never reads them). */
   int n_slots;
   unsigned char *evidence_read;
 };
@@ -85,7 +84,10 @@ static void free_entry(entry *x) {
   free(x->key);
   free(x->impl);
   free(x->config);
-  for (int i = 0; i < x->n_ms; i++) free(x->ms[i].impl_config);
+  for (int i = 0; i < x->n_ms; i++) {
+    free(x->ms[i].impl);
+    free(x->ms[i].config);
+  }
   free(x->ms);
 }
 
@@ -137,37 +139,30 @@ static int load_measurement(void *user, const char *fp, const tk_cache_measureme
     x->ms = ms;
     x->cap_ms = cap;
   }
-  size_t len = strlen(m->impl) + strlen(m->config) + 2;
-  char *ic = malloc(len);
-  if (!ic) return l->failed = 1;
-  snprintf(ic, len, "%s %s", m->impl, m->config);
-  x->ms[x->n_ms++] = (measured){ic, m->p20_ns, m->p80_ns, m->measured_us};
+  measured y = {strdup(m->impl), strdup(m->config), m->p20_ns, m->p80_ns, m->measured_us};
+  if (!y.impl || !y.config) {
+    free(y.impl);
+    free(y.config);
+    return l->failed = 1;
+  }
+  x->ms[x->n_ms++] = y;
   return 0;
 }
 
-/* Keeps path and the slots' fingerprints for read_evidence; 0 when out of
- * memory. */
-static int remember_source(tk_tuned_map *m, const char *path, const char *const *fps, int n_slots) {
-  m->path = strdup(path);
-  m->fps = calloc((size_t)n_slots, sizeof *m->fps);
-  m->evidence_read = calloc((size_t)n_slots, 1);
-  if (!m->path || !m->fps || !m->evidence_read) return 0;
-  m->n_slots = n_slots;
-  for (int i = 0; i < n_slots; i++)
-    if (!(m->fps[i] = strdup(fps[i]))) return 0;
-  return 1;
-}
-
-/* Reads, once per slot, the cache's measurements of the slot's entries
- * into them; caller holds the write lock. Logs when they cannot be read
- * (those entries are then judged by distance alone). */
-static void read_evidence(tk_tuned_map *m, int slot) {
-  if (!m->path || slot < 0 || slot >= m->n_slots || m->evidence_read[slot]) return;
+/* Reads, once per slot (p's), the measurements ctx's cache holds of the
+ * slot's entries into them; caller holds the write lock. Logs when they
+ * cannot be read (those entries are then judged by distance alone). */
+static void read_evidence(tk_tuned_map *m, tk_context *ctx, const tk_problem *p, int slot) {
+  if (slot < 0 || slot >= m->n_slots || m->evidence_read[slot]) return;
   m->evidence_read[slot] = 1;
+  const char *path = ctx->cache_path;
+  if (!path || strcmp(path, ":memory:") == 0) return;
+  char fp[512];
+  tk_problem_device_slot(ctx, p, fp, sizeof fp);
   tk_cache *c;
   load_ctx l = {m, slot, 0};
-  tk_cache_filter flt = {m->fps[slot], NULL, NULL, NULL};
-  if (tk_cache_open(m->path, TK_CACHE_READONLY, 0, &c) != TK_OK) {
+  tk_cache_filter flt = {fp, NULL, NULL, NULL};
+  if (tk_cache_open(path, TK_CACHE_READONLY, 0, &c) != TK_OK) {
     tk_log(TK_LOG_INFO, "tuning cache: measurements not read (%s); nearest entries judged by "
            "distance alone", tk_last_error());
     return;
@@ -185,6 +180,12 @@ tk_tuned_map *tk_tuned_map_load(const char *path, const char *const *fps, int n_
     free(m);
     return NULL;
   }
+  if (!(m->evidence_read = calloc((size_t)(n_slots > 0 ? n_slots : 1), 1))) {
+    tk_choice_memo_free(m->memo);
+    free(m);
+    return NULL;
+  }
+  m->n_slots = n_slots;
   pthread_rwlock_init(&m->lock, NULL);
   if (!path || strcmp(path, ":memory:") == 0) return m;
   FILE *f = fopen(path, "rb");
@@ -209,10 +210,6 @@ tk_tuned_map *tk_tuned_map_load(const char *path, const char *const *fps, int n_
     }
   }
   tk_cache_close(c);
-  if (!remember_source(m, path, fps, n_slots)) {
-    tk_tuned_map_free(m);
-    return NULL;
-  }
   tk_log(TK_LOG_INFO, "tuning cache %s: %zu tuned shapes for this machine", path, m->n);
   return m;
 }
@@ -223,9 +220,6 @@ void tk_tuned_map_free(tk_tuned_map *m) {
     if (m->e[i].key) free_entry(&m->e[i]);
   free(m->e);
   tk_choice_memo_free(m->memo);
-  for (int i = 0; m->fps && i < m->n_slots; i++) free(m->fps[i]);
-  free(m->fps);
-  free(m->path);
   free(m->evidence_read);
   pthread_rwlock_destroy(&m->lock);
   free(m);
@@ -274,10 +268,10 @@ static void resolve(entry *x, tk_context *ctx, const tk_problem *p, tk_choice_so
 
 #define MAX_NEAREST_TRIES 8
 
-/* The measurement of "impl config" ic among x's, or NULL. */
-static const measured *measurement_of(const entry *x, const char *ic) {
+/* The measurement of (impl, config) among x's, or NULL. */
+static const measured *measurement_of(const entry *x, const char *impl, const char *config) {
   for (int i = 0; i < x->n_ms; i++)
-    if (strcmp(x->ms[i].impl_config, ic) == 0) return &x->ms[i];
+    if (strcmp(x->ms[i].impl, impl) == 0 && strcmp(x->ms[i].config, config) == 0) return &x->ms[i];
   return NULL;
 }
 
@@ -287,31 +281,30 @@ static const measured *measurement_of(const entry *x, const char *ic) {
  * interleaved confirmation records them) and the heuristic's 20th
  * percentile there at least TK_NEAREST_MIN_GAIN times the choice's 80th.
  * 1 when they do, when that config is x's own, or when x has no
- * measurements (a pack's or a put entry: its distance alone decides); 0,
+ * measurements (a pack's entry, say: its distance alone decides); 0,
  * logged, otherwise. */
 static int wins_clearly(const entry *x, tk_context *ctx, const char *key, const tk_problem *p) {
   if (x->n_ms == 0) return 1;
   tk_choice h;
   if (tk_choose_untuned(ctx, p, &h) != TK_OK) return 1;
-  char hic[512], bic[512];
-  int n = snprintf(hic, sizeof hic, "%s ", h.impl->name);
-  tk_config_format(h.impl->space, &h.cfg, hic + n, sizeof hic - (size_t)n);
-  snprintf(bic, sizeof bic, "%s %s", x->impl, x->config);
-  if (strcmp(hic, bic) == 0) return 1;
-  const measured *hm = measurement_of(x, hic), *bm = measurement_of(x, bic);
+  const char *hi = h.impl->name;
+  char hc[512];
+  tk_config_format(h.impl->space, &h.cfg, hc, sizeof hc);
+  if (strcmp(hi, x->impl) == 0 && strcmp(hc, x->config) == 0) return 1;
+  const measured *hm = measurement_of(x, hi, hc), *bm = measurement_of(x, x->impl, x->config);
   int together = hm && bm && llabs(hm->measured_us - bm->measured_us) <= TK_NEAREST_TOGETHER_US;
   if (together && hm->p20_ns >= TK_NEAREST_MIN_GAIN * bm->p80_ns) return 1;
   if (!hm || !bm)
-    tk_log(TK_LOG_INFO, "tuning cache: %s: nearest tuned shape %s has no measurement of %s; "
-           "not used", key, x->key, hm ? bic : hic);
+    tk_log(TK_LOG_INFO, "tuning cache: %s: nearest tuned shape %s has no measurement of %s %s; "
+           "not used", key, x->key, hm ? x->impl : hi, hm ? x->config : hc);
   else if (!together)
-    tk_log(TK_LOG_INFO, "tuning cache: %s: nearest tuned shape %s: its %s and the heuristic's %s "
-           "were not timed together (%.1f s apart); not used", key, x->key, bic, hic,
-           (double)llabs(hm->measured_us - bm->measured_us) / 1e6);
+    tk_log(TK_LOG_INFO, "tuning cache: %s: nearest tuned shape %s: its %s %s and the heuristic's "
+           "%s %s were not timed together (%.1f s apart); not used", key, x->key, x->impl,
+           x->config, hi, hc, (double)llabs(hm->measured_us - bm->measured_us) / 1e6);
   else
-    tk_log(TK_LOG_INFO, "tuning cache: %s: nearest tuned shape %s: the heuristic's %s was at "
-           "%.2fx its %s there (p20 over p80), under %.2fx; not used", key, x->key, hic,
-           hm->p20_ns / bm->p80_ns, bic, TK_NEAREST_MIN_GAIN);
+    tk_log(TK_LOG_INFO, "tuning cache: %s: nearest tuned shape %s: the heuristic's %s %s was at "
+           "%.2fx its %s %s there (p20 over p80), under %.2fx; not used", key, x->key, hi, hc,
+           hm->p20_ns / bm->p80_ns, x->impl, x->config, TK_NEAREST_MIN_GAIN);
   return 0;
 }
 
@@ -356,7 +349,7 @@ static entry *nearest(tk_tuned_map *m, tk_context *ctx, int slot, const char *ke
     entry trial = *best;
     resolve(&trial, ctx, p, TK_CHOICE_NEAREST);
     if (trial.state == USABLE) {
-      read_evidence(m, slot);
+      read_evidence(m, ctx, p, slot);
       if (!wins_clearly(best, ctx, key, p)) return NULL;
       entry *memo = put_locked(m, slot, key, trial.impl, trial.config, 0);
       if (!memo) return NULL;
