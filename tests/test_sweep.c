@@ -70,11 +70,16 @@ static tk_status staged_check(void *user, const tk_choice *c, int *right, double
   return TK_OK;
 }
 
+/* Whether c runs h's impl and config. */
+static int same_choice(const tk_choice *c, const tk_choice *h) {
+  return c->impl == h->impl && tk_config_equal(c->impl->space, &c->cfg, &h->cfg);
+}
+
 static tk_status staged_run(void *user, const tk_choice *c, int rep, double *self_ns) {
   (void)rep;
   staged *st = user;
   int lucky = strcmp(c->impl->name, "reference") == 0 && c->cfg.v[0] == 1;
-  if (c->impl == st->heuristic.impl && tk_config_equal(c->impl->space, &c->cfg, &st->heuristic.cfg))
+  if (same_choice(c, &st->heuristic))
     *self_ns = 200e3;
   else if (lucky)
     *self_ns = st->lucky_seen++ < st->lucky_runs ? 100e3 : 300e3;
@@ -97,7 +102,7 @@ static tk_status burst_run(void *user, const tk_choice *c, int rep, double *self
   (void)rep;
   staged_burst *st = user;
   int ref = strcmp(c->impl->name, "reference") == 0, p = ref ? c->cfg.v[0] : -1;
-  if (c->impl == st->heuristic.impl && tk_config_equal(c->impl->space, &c->cfg, &st->heuristic.cfg)) {
+  if (same_choice(c, &st->heuristic)) {
     *self_ns = st->last_was_p1 ? 250e3 : 200e3;
     return TK_OK;
   }

@@ -1,8 +1,9 @@
 /* test_tuned_dispatch: dispatch through the tuning cache: an exact hit, the
  * nearest tuned shape of the same family, the heuristic for another family,
  * cached entries that are invalid (bad config, unknown impl) ignored, the
- * nearest-shape rule itself and the win it needs (TK_NEAREST_MIN_GAIN), TK_TUNE_ON_MISS sweeping and storing a shape
- * on the caller's data without disturbing the caller's result, and the memo
+ * nearest-shape rule itself and the win it needs (TK_NEAREST_MIN_GAIN),
+ * TK_TUNE_ON_MISS sweeping and storing a shape on the caller's data
+ * without disturbing the caller's result, and the memo
  * by problem image (autotune/choice_memo.h) answering exactly what the key
  * path answers. */
 #include <math.h>
@@ -32,18 +33,24 @@ static tk_plan *plan_of(tk_context *ctx, const char *spec, tk_case **c) {
   return plan;
 }
 
-/* The key of spec, from a context without a cache. */
-static void key_of(const char *spec, char *key, size_t len) {
+/* The problem key of spec and the heuristic's impl and config for it, from
+ * a context without a cache; any of the three may be NULL. */
+static void untuned_plan(const char *spec, char *key, char *impl, char *config, size_t len) {
   tk_context_options o = {":memory:", 1, TK_TUNE_OFF, NULL};
   tk_context *ctx;
   CHECK_OK(tk_context_create(&o, &ctx));
   tk_case *c = NULL;
-  tk_plan *plan = plan_of(ctx, spec, &c);
-  snprintf(key, len, "%s", plan ? tk_plan_problem_key(plan) : "");
+  tk_plan *plan = ctx ? plan_of(ctx, spec, &c) : NULL;
+  if (key) snprintf(key, len, "%s", plan ? tk_plan_problem_key(plan) : "");
+  if (impl) snprintf(impl, len, "%s", plan ? tk_plan_impl(plan) : "");
+  if (config) snprintf(config, len, "%s", plan ? tk_plan_config(plan) : "");
   tk_plan_destroy(plan);
   tk_case_destroy(c);
   tk_context_destroy(ctx);
 }
+
+/* The key of spec, from a context without a cache. */
+static void key_of(const char *spec, char *key, size_t len) { untuned_plan(spec, key, NULL, NULL, len); }
 
 static void test_key_distance(void) {
   tk_key_shape a, b, c;
@@ -291,20 +298,6 @@ static void set_best(const char *db, const char *spec, const char *impl, const c
   tk_cache_close(c);
 }
 
-/* The heuristic's impl and config for spec (a context without a cache). */
-static void heuristic_of(const char *spec, char *impl, char *config, size_t len) {
-  tk_context_options o = {":memory:", 1, TK_TUNE_OFF, NULL};
-  tk_context *ctx;
-  CHECK_OK(tk_context_create(&o, &ctx));
-  tk_case *c = NULL;
-  tk_plan *plan = ctx ? plan_of(ctx, spec, &c) : NULL;
-  snprintf(impl, len, "%s", plan ? tk_plan_impl(plan) : "");
-  snprintf(config, len, "%s", plan ? tk_plan_config(plan) : "");
-  tk_plan_destroy(plan);
-  tk_case_destroy(c);
-  tk_context_destroy(ctx);
-}
-
 /* The nearest entry stands in only where its shape's measurements show it
  * beating the problem's heuristic config by TK_NEAREST_MIN_GAIN (p20 over
  * p80): the tuned shape M=64 with its best's p80 at 1000 ns, the problem
@@ -314,9 +307,9 @@ static void heuristic_of(const char *spec, char *impl, char *config, size_t len)
  * all. The measurements are read at the first nearest lookup: with the
  * file gone by then, the entry is judged by its distance alone. */
 static void test_nearest_evidence(void) {
-  char k64[1024], hi[256], hc[256], fp[512];
+  char k64[1024], hi[1024], hc[1024], fp[512];
   key_of(GEMM(64), k64, sizeof k64);
-  heuristic_of(GEMM(48), hi, hc, sizeof hi);
+  untuned_plan(GEMM(48), NULL, hi, hc, sizeof hi);
   /* the tuned best: a reference config that is not the heuristic's */
   const char *bc = strcmp(hi, "reference") == 0 && strcmp(hc, "parallel=0") == 0 ? "parallel=1"
                                                                                  : "parallel=0";
@@ -361,7 +354,7 @@ static void test_nearest_evidence(void) {
     tk_cache_close(c);
     if (cases[i].apart) {
       sqlite3 *sq = NULL;
-      char sql[512];
+      char sql[1200];
       snprintf(sql, sizeof sql,
                "UPDATE measurements SET measured_us = measured_us + 2000000 WHERE config = '%s'", hc);
       CHECK(sqlite3_open(db, &sq) == SQLITE_OK && sqlite3_exec(sq, sql, NULL, NULL, NULL) == SQLITE_OK &&
